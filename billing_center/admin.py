@@ -1,0 +1,131 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from billing_center.audit import record_audit_event, snapshot
+from billing_center.models import AuditAction, AuditEvent, User
+
+
+def account_of(obj):
+    """The customer account an object belongs to, for its audit event (None for the catalog)."""
+    from subscriptions.models import Account
+
+    if isinstance(obj, Account):
+        return obj
+    if hasattr(obj, "account_id"):
+        return obj.account
+    if hasattr(obj, "subscription_id"):
+        return obj.subscription.account
+    return None
+
+
+def _fields_of(form):
+    return [name for name in form.changed_data if name in {f.name for f in form.instance._meta.fields}]
+
+
+class AuditedAdminMixin:
+    """Every change staff make to billing data in the admin leaves an audit event."""
+
+    def save_model(self, request, obj, form, change):
+        self._save_audited(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        self._delete_audited(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._delete_audited(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        for inline_form in formset.forms:
+            if inline_form in formset.deleted_forms:
+                if inline_form.instance.pk is not None:
+                    self._delete_audited(request, inline_form.instance)
+            elif inline_form.has_changed():
+                self._save_audited(
+                    request, inline_form.instance, inline_form, inline_form.instance.pk is not None
+                )
+        formset.save_m2m()
+
+    def _save_audited(self, request, obj, form, change):
+        fields = _fields_of(form)
+        before = {}
+        if change and fields:
+            before = snapshot(type(obj)._default_manager.get(pk=obj.pk), fields)
+        obj.save()
+        if change and not fields:
+            return
+        record_audit_event(
+            actor=request.user,
+            account=account_of(obj),
+            action=AuditAction.CHANGED if change else AuditAction.CREATED,
+            target=obj,
+            before=before,
+            after=snapshot(obj, fields),
+        )
+
+    def _delete_audited(self, request, obj):
+        account = account_of(obj)
+        target_repr = str(obj)
+        fields = [f.name for f in obj._meta.fields if f.name != "id"]
+        before = snapshot(obj, fields)
+        record_audit_event(
+            actor=request.user, account=account, action=AuditAction.DELETED, target=obj, before=before
+        )
+        obj.delete()
+        return target_repr
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "membership_account", "membership_role", "is_staff", "is_active"]
+    list_filter = ["is_staff", "is_superuser", "is_active", "membership__role"]
+    search_fields = ["email", "full_name", "membership__account__name"]
+    list_select_related = ["membership__account"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Personal info"), {"fields": ["full_name", "language"]}),
+        (
+            _("Permissions"),
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "full_name", "password1", "password2"]}),
+    ]
+
+    @admin.display(description=_("account"), ordering="membership__account__name")
+    def membership_account(self, user):
+        membership = getattr(user, "membership", None)
+        return membership.account if membership else "—"
+
+    @admin.display(description=_("role"), ordering="membership__role")
+    def membership_role(self, user):
+        membership = getattr(user, "membership", None)
+        return membership.get_role_display() if membership else "—"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log is evidence: staff read it, nobody edits or deletes it."""
+
+    list_display = ["occurred_at", "account", "actor", "object_type", "object_repr", "action"]
+    list_filter = ["action", "object_type", "occurred_at"]
+    search_fields = ["object_repr", "account__name", "actor__email"]
+    list_select_related = ["account", "actor"]
+    date_hierarchy = "occurred_at"
+    readonly_fields = [
+        "occurred_at", "actor", "account", "action", "object_type", "object_id", "object_repr",
+        "before", "after",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,21 @@
+from django import template
+from moneyed import Money
+
+from billing_center.money import format_money
+from catalog.models import seat_count_label as catalog_seat_count_label
+
+register = template.Library()
+
+
+@register.filter
+def money(value):
+    """{{ amount|money }}: a Money in the active language's format."""
+    if isinstance(value, Money):
+        return format_money(value)
+    return "" if value is None else value
+
+
+@register.simple_tag
+def seat_count_label(product, count):
+    """{% seat_count_label product 10 %} → "10 organizers" / "10 organisateurs"."""
+    return catalog_seat_count_label(product.seat_noun, count)

@@ -1,0 +1,249 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from djmoney.models.fields import MoneyField
+from moneyed import Money
+
+from catalog.models import BillingCycle
+
+
+class Portal(models.TextChoices):
+    BILLING_CENTER = "billing_center", _("Billing Center")
+    CORPORATE = "corporate", _("Corporate Billing Portal")
+
+
+class Account(models.Model):
+    """A customer organisation. Its currency is fixed at creation: amounts never mix currencies."""
+
+    name = models.CharField(_("name"), max_length=200)
+    currency = models.CharField(
+        _("currency"), max_length=3, choices=settings.CURRENCY_CHOICES, default="EUR"
+    )
+    country = CountryField(_("billing country"))
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address (line 2)"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region or state"), max_length=100, blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    # When and how the VAT number was last found valid (SPEC "VAT"); empty while unchecked.
+    vat_number_validated_at = models.DateTimeField(_("VAT number validated at"), null=True, blank=True)
+    vat_number_validation = models.CharField(_("VAT number validated by"), max_length=100, blank=True)
+    portal = models.CharField(
+        _("billing portal"), max_length=20, choices=Portal.choices, default=Portal.BILLING_CENTER
+    )
+    self_service_enabled = models.BooleanField(
+        _("self-service enabled"),
+        default=True,
+        help_text=_("Corporate accounts may add seats in the Corporate Billing Portal themselves."),
+    )
+    # Credit owed to the customer, in the account's currency; the ledger is its history.
+    credit_balance_amount = models.DecimalField(
+        _("credit balance"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(currency__in=settings.CURRENCIES), name="account_currency_supported"
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_balance_amount__gte=0), name="account_credit_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(portal__in=Portal.values), name="account_portal_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def credit_balance(self) -> Money:
+        return Money(self.credit_balance_amount, self.currency)
+
+    @property
+    def is_corporate(self) -> bool:
+        return self.portal == Portal.CORPORATE
+
+    @property
+    def billing_address_lines(self) -> list[str]:
+        locality = " ".join(part for part in (self.postal_code, self.city) if part)
+        lines = [self.address_line1, self.address_line2, locality, self.region]
+        if self.country:
+            lines.append(self.country.name)
+        return [line for line in lines if line]
+
+
+class Role(models.TextChoices):
+    BILLING_CONTACT = "billing_contact", _("Billing contact")
+    ADMIN_CONTACT = "admin_contact", _("Admin contact")
+    MEMBER = "member", _("Member")
+
+
+class Membership(models.Model):
+    """A user's place in one account. A person belongs to one account only."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="membership",
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["account", "user__email"]
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.account} ({self.get_role_display()})"
+
+    @property
+    def is_billing_contact(self) -> bool:
+        return self.role == Role.BILLING_CONTACT
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", _("Trial")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    CANCELED = "canceled", _("Canceled")
+    EXPIRED = "expired", _("Expired")
+
+
+# A subscription in one of these still gives access; an account has at most one per product.
+LIVE_STATUSES = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+
+
+class Subscription(models.Model):
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+    )
+    plan = models.ForeignKey(
+        "catalog.Plan", verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+"
+    )
+    cycle = models.CharField(_("billing cycle"), max_length=10, choices=BillingCycle.choices)
+    seat_count = models.PositiveIntegerField(_("seats"))
+    # The per-seat price this subscription is billed at, in the account's currency; kept here so
+    # proration credits what was actually paid, whatever the catalog says today.
+    unit_price = MoneyField(
+        _("price per seat"), max_digits=12, decimal_places=2, currency_choices=settings.CURRENCY_CHOICES
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=SubscriptionStatus.choices,
+        default=SubscriptionStatus.ACTIVE,
+    )
+    current_period_start = models.DateField(_("current period start"))
+    current_period_end = models.DateField(_("next billing date"))
+    trial_end = models.DateField(_("trial end"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["product__position", "product__name", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "product"],
+                condition=Q(status__in=LIVE_STATUSES),
+                name="subscription_one_live_per_product",
+                violation_error_message=_("This account already has this product."),
+            ),
+            models.CheckConstraint(condition=Q(seat_count__gte=1), name="subscription_seats_positive"),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gt=F("current_period_start")),
+                name="subscription_period_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SubscriptionStatus.TRIALING) | Q(trial_end__isnull=False),
+                name="subscription_trial_has_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gt=0), name="subscription_unit_price_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=SubscriptionStatus.values), name="subscription_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cycle__in=BillingCycle.values), name="subscription_cycle_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} · {self.product.name} {self.plan.name}"
+
+    @property
+    def next_billing_date(self):
+        return self.current_period_end
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def period_price(self) -> Money:
+        """What a whole period of this subscription costs: seats × price per seat."""
+        return self.unit_price * self.seat_count
+
+
+class SeatAssignment(models.Model):
+    """One seat of a subscription given to one user of the account."""
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
+        related_name="seat_assignments",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="seat_assignments",
+    )
+    assigned_at = models.DateTimeField(_("assigned"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("seat assignment")
+        verbose_name_plural = _("seat assignments")
+        ordering = ["subscription", "user__email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "user"],
+                name="seat_assignment_once_per_user",
+                violation_error_message=_("This user already has a seat of this subscription."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.subscription.product.name}"

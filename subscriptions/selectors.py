@@ -1,0 +1,39 @@
+"""Reads of accounts and subscriptions, each scoped to one account (STYLE habit 3)."""
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from billing_center.models import AuditEvent
+from subscriptions.models import LIVE_STATUSES, Membership, SeatAssignment, Subscription
+
+
+def membership_for_user(*, user) -> Membership | None:
+    return Membership.objects.select_related("account").filter(user=user).first()
+
+
+def dashboard_subscriptions(*, account) -> QuerySet[Subscription]:
+    """The account's live subscriptions with product, plan and assigned seat count: one query."""
+    return (
+        Subscription.objects.filter(account=account, status__in=LIVE_STATUSES)
+        .select_related("product", "plan")
+        .annotate(assigned_seat_count=Count("seat_assignments"))
+        .order_by("product__position", "product__name")
+    )
+
+
+def subscriptions_of_account(*, account) -> QuerySet[Subscription]:
+    """Every subscription of the account, for lookups by id (live or not)."""
+    return Subscription.objects.filter(account=account).select_related("product", "plan")
+
+
+def subscription_for_detail() -> QuerySet[Subscription]:
+    """What the subscription page shows: the subscription and who holds its seats."""
+    return Subscription.objects.select_related("product", "plan").prefetch_related(
+        Prefetch(
+            "seat_assignments",
+            queryset=SeatAssignment.objects.select_related("user").order_by("user__email"),
+        )
+    )
+
+
+def account_activity(*, account) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(account=account).select_related("actor")
