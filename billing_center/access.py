@@ -33,3 +33,9 @@ def get_for_account(
     """The object matching `lookup` inside `account`; anything else — another account's object
     included — is a 404, so an outsider cannot even learn that the object exists."""
     return get_object_or_404(queryset, **{account_field: account}, **lookup)
+
+
+def login_attempt_username(request, credentials) -> str | None:
+    """The email a login attempt is for, lower-cased, as django-axes counts failures by it."""
+    username = (credentials or {}).get("username") or request.POST.get("username")
+    return username.strip().lower() if username else None

@@ -19,15 +19,26 @@ def account_of(obj):
     return None
 
 
+def _model_fields(obj, names):
+    """The names among `names` that are concrete fields of obj (not inline formsets, m2m…)."""
+    concrete = {f.name for f in obj._meta.fields}
+    return [name for name in names if name in concrete]
+
+
 def _fields_of(form):
-    return [name for name in form.changed_data if name in {f.name for f in form.instance._meta.fields}]
+    return _model_fields(form.instance, form.changed_data)
+
+
+def _changed_model_fields(obj, formset, instance):
+    form = next(f for f in formset.forms if f.instance is instance)
+    return _fields_of(form)
 
 
 class AuditedAdminMixin:
     """Every change staff make to billing data in the admin leaves an audit event."""
 
     def save_model(self, request, obj, form, change):
-        self._save_audited(request, obj, form, change)
+        self._save_audited(request, obj, _fields_of(form), change)
 
     def delete_model(self, request, obj):
         self._delete_audited(request, obj)
@@ -37,18 +48,16 @@ class AuditedAdminMixin:
             self._delete_audited(request, obj)
 
     def save_formset(self, request, form, formset, change):
-        for inline_form in formset.forms:
-            if inline_form in formset.deleted_forms:
-                if inline_form.instance.pk is not None:
-                    self._delete_audited(request, inline_form.instance)
-            elif inline_form.has_changed():
-                self._save_audited(
-                    request, inline_form.instance, inline_form, inline_form.instance.pk is not None
-                )
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            self._delete_audited(request, obj)
+        for obj in formset.new_objects:
+            self._save_audited(request, obj, _changed_model_fields(obj, formset, obj), False)
+        for obj, changed in formset.changed_objects:
+            self._save_audited(request, obj, _model_fields(obj, changed), True)
         formset.save_m2m()
 
-    def _save_audited(self, request, obj, form, change):
-        fields = _fields_of(form)
+    def _save_audited(self, request, obj, fields, change):
         before = {}
         if change and fields:
             before = snapshot(type(obj)._default_manager.get(pk=obj.pk), fields)
@@ -65,15 +74,15 @@ class AuditedAdminMixin:
         )
 
     def _delete_audited(self, request, obj):
-        account = account_of(obj)
-        target_repr = str(obj)
         fields = [f.name for f in obj._meta.fields if f.name != "id"]
-        before = snapshot(obj, fields)
         record_audit_event(
-            actor=request.user, account=account, action=AuditAction.DELETED, target=obj, before=before
+            actor=request.user,
+            account=account_of(obj),
+            action=AuditAction.DELETED,
+            target=obj,
+            before=snapshot(obj, fields),
         )
         obj.delete()
-        return target_repr
 
 
 @admin.register(User)

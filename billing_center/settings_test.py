@@ -19,3 +19,6 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 AXES_FAILURE_LIMIT = 5
 LANGUAGE_CODE = "en"
+# Serve static files from the app folders: tests never run collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

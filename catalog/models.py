@@ -59,7 +59,7 @@ class Product(models.Model):
         ordering = ["position", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(trial_offered=False) | Q(trial_days__gte=1),
+                condition=Q(trial_offered=False) | Q(trial_days__isnull=False, trial_days__gte=1),
                 name="product_trial_has_length",
                 violation_error_message=_("A product that offers a trial needs its length in days."),
             ),

@@ -109,6 +109,7 @@ class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["account", "product", "plan__product"]
     autocomplete_fields = ["account"]
     date_hierarchy = "current_period_end"
+    readonly_fields = ["created_at"]
     inlines = [SeatAssignmentInline]
 
     def get_queryset(self, request):

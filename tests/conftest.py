@@ -1,0 +1,76 @@
+import os
+import shutil
+
+import pytest
+
+from subscriptions.models import Role
+from tests.factories import AccountFactory, MembershipFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls a browser test makes
+# around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+BROWSER_REQUIRED = os.environ.get("BROWSER_REQUIRED", "") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    has_browser = shutil.which(CHROMIUM) is not None
+    for item in items:
+        if "e2e" in item.keywords and not has_browser:
+            if BROWSER_REQUIRED:
+                item.add_marker(pytest.mark.usefixtures("_fail_without_browser"))
+            else:
+                item.add_marker(pytest.mark.skip(reason=f"no browser at {CHROMIUM}"))
+
+
+@pytest.fixture
+def _fail_without_browser():
+    pytest.fail(f"BROWSER_REQUIRED=1 but there is no Chromium at {CHROMIUM}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's Chromium: Playwright cannot download its own browser on these machines.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def account(db):
+    return AccountFactory()
+
+
+@pytest.fixture
+def billing_contact(account):
+    """A billing contact of `account`: the person every billing page is for."""
+    return MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+
+
+@pytest.fixture
+def member(account):
+    """A member of the same account: holds seats, has no billing access."""
+    return MembershipFactory(account=account, role=Role.MEMBER).user
+
+
+@pytest.fixture
+def outsider(db):
+    """The billing contact of another account: must never see `account`'s objects."""
+    return MembershipFactory(account=AccountFactory(), role=Role.BILLING_CONTACT).user
+
+
+@pytest.fixture
+def contact_client(client, billing_contact):
+    client.force_login(billing_contact)
+    return client

@@ -1,0 +1,166 @@
+"""The STYLE checklist for the subscription pages: works, member 403, outsider 404, anonymous to
+login, wrong method 405, and the dashboard's query count pinned."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from moneyed import Money
+
+from catalog.models import BillingCycle, SeatNoun
+from subscriptions.models import SubscriptionStatus
+from tests.factories import (
+    PlanFactory,
+    ProductFactory,
+    SeatAssignmentFactory,
+    SubscriptionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = reverse("subscriptions:dashboard")
+
+
+@pytest.fixture
+def subscription(account):
+    product = ProductFactory(name="GoTo Meeting", seat_noun=SeatNoun.ORGANIZER)
+    subscription = SubscriptionFactory(
+        account=account,
+        plan=PlanFactory(product=product, name="Business"),
+        cycle=BillingCycle.ANNUAL,
+        seat_count=10,
+        unit_price=Money("123.45", "EUR"),
+        current_period_start=date(2026, 8, 24),
+    )
+    for _ in range(4):
+        SeatAssignmentFactory(subscription=subscription)
+    return subscription
+
+
+def detail_url(subscription):
+    return reverse("subscriptions:subscription_detail", args=[subscription.pk])
+
+
+class TestDashboard:
+    def test_lists_the_accounts_subscriptions(self, contact_client, subscription):
+        response = contact_client.get(DASHBOARD)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "GoTo Meeting" in html
+        assert "Business" in html
+        assert "Annual" in html
+        assert "4 / 10" in html
+        assert "Active" in html
+        assert "Aug. 24, 2027" in html  # next billing date
+        assert "€1,234.50 per year" in html  # 10 × €123.45
+
+    def test_shows_only_live_subscriptions_of_the_own_account(
+        self, contact_client, subscription, outsider
+    ):
+        SubscriptionFactory(account=outsider.membership.account, plan__product__name="Not Mine")
+        SubscriptionFactory(
+            account=subscription.account,
+            plan__product__name="Old Product",
+            status=SubscriptionStatus.CANCELED,
+        )
+        html = contact_client.get(DASHBOARD).content.decode()
+        assert "Not Mine" not in html
+        assert "Old Product" not in html
+
+    def test_in_french_money_and_dates_are_french(self, contact_client, subscription):
+        user = subscription.account.memberships.get().user
+        user.language = "fr"
+        user.save()
+        html = contact_client.get(DASHBOARD).content.decode()
+        assert "1\u202f234,50\xa0€" in html
+        assert "24 août 2027" in html
+        assert "Abonnements" in html
+        assert "Annuel" in html
+        assert "Centre de facturation" in html
+
+    def test_empty_account(self, contact_client):
+        response = contact_client.get(DASHBOARD)
+        assert "Your account has no subscription yet." in response.content.decode()
+
+    def test_anonymous_goes_to_login(self, client):
+        response = client.get(DASHBOARD)
+        assert response.status_code == 302
+        assert response.url == f"{reverse('login')}?next={DASHBOARD}"
+
+    def test_member_gets_403(self, client, member):
+        client.force_login(member)
+        response = client.get(DASHBOARD)
+        assert response.status_code == 403
+        assert "No billing access" in response.content.decode()
+
+    def test_staff_without_membership_gets_403(self, client, admin_user):
+        client.force_login(admin_user)
+        assert client.get(DASHBOARD).status_code == 403
+
+    def test_post_is_405(self, contact_client):
+        assert contact_client.post(DASHBOARD).status_code == 405
+
+    def test_corporate_account_header_names_its_portal(self, contact_client, account):
+        account.portal = "corporate"
+        account.save()
+        html = contact_client.get(DASHBOARD).content.decode()
+        assert "Corporate Billing Portal" in html
+
+    def test_query_count_does_not_grow_with_subscriptions(
+        self, client, billing_contact, account, django_assert_num_queries
+    ):
+        client.force_login(billing_contact)
+
+        def queries_for_dashboard():
+            from django.db import connection
+            from django.test.utils import CaptureQueriesContext
+
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(DASHBOARD).status_code == 200
+            return len(captured)
+
+        SubscriptionFactory(account=account)
+        with_one = queries_for_dashboard()
+        for _ in range(49):
+            subscription = SubscriptionFactory(account=account)
+            SeatAssignmentFactory(subscription=subscription)
+        # 1 session, 2 user, 3 membership with account, 4 subscriptions with product, plan and
+        # assigned count (savepoints aside, which the test client adds on neither side).
+        assert queries_for_dashboard() == with_one == 4
+
+
+class TestSubscriptionDetail:
+    def test_shows_the_subscription_and_who_holds_its_seats(self, contact_client, subscription):
+        holder = subscription.seat_assignments.first().user
+        response = contact_client.get(detail_url(subscription))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "GoTo Meeting" in html
+        assert "10 organizers" in html
+        assert "6 of 10 seats are free." in html
+        assert holder.email in html
+
+    def test_outsider_gets_404(self, client, outsider, subscription):
+        client.force_login(outsider)
+        response = client.get(detail_url(subscription))
+        assert response.status_code == 404
+
+    def test_unknown_id_is_404(self, contact_client):
+        assert contact_client.get("/billing/subscriptions/999999/").status_code == 404
+
+    def test_member_gets_403(self, client, member, subscription):
+        client.force_login(member)
+        assert client.get(detail_url(subscription)).status_code == 403
+
+    def test_anonymous_goes_to_login(self, client, subscription):
+        response = client.get(detail_url(subscription))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+    def test_post_is_405(self, contact_client, subscription):
+        assert contact_client.post(detail_url(subscription)).status_code == 405
+
+    def test_query_count(self, contact_client, subscription, django_assert_num_queries):
+        # session, user, membership + account, subscription + product + plan, assignments + users
+        with django_assert_num_queries(5):
+            contact_client.get(detail_url(subscription))
