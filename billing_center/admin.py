@@ -88,7 +88,14 @@ class AuditedAdminMixin:
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "full_name", "membership_account", "membership_role", "is_staff", "is_active"]
+    list_display = [
+        "email",
+        "full_name",
+        "membership_account",
+        "membership_role",
+        "is_staff",
+        "is_active",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active", "membership__role"]
     search_fields = ["email", "full_name", "membership__account__name"]
     list_select_related = ["membership__account"]
@@ -126,8 +133,15 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["account", "actor"]
     date_hierarchy = "occurred_at"
     readonly_fields = [
-        "occurred_at", "actor", "account", "action", "object_type", "object_id", "object_repr",
-        "before", "after",
+        "occurred_at",
+        "actor",
+        "account",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "before",
+        "after",
     ]
 
     def has_add_permission(self, request):

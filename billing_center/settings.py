@@ -32,7 +32,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy"  # noqa: S105
+    SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-deploy"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -179,7 +179,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        ),
     }
 }
 

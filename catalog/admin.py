@@ -32,8 +32,14 @@ class PriceInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
-        "name", "seat_noun", "trial_offered", "trial_days", "supports_additional_seats",
-        "plan_count", "is_active", "position",
+        "name",
+        "seat_noun",
+        "trial_offered",
+        "trial_days",
+        "supports_additional_seats",
+        "plan_count",
+        "is_active",
+        "position",
     ]
     list_editable = ["position"]
     list_filter = ["is_active", "trial_offered", "supports_additional_seats", "seat_noun"]

@@ -61,7 +61,9 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(trial_offered=False) | Q(trial_days__isnull=False, trial_days__gte=1),
                 name="product_trial_has_length",
-                violation_error_message=_("A product that offers a trial needs its length in days."),
+                violation_error_message=_(
+                    "A product that offers a trial needs its length in days."
+                ),
             ),
         ]
 
@@ -89,7 +91,9 @@ class Plan(models.Model):
         verbose_name_plural = _("plans")
         ordering = ["product__position", "product__name", "position", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "name"], name="plan_name_unique_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "name"], name="plan_name_unique_per_product"
+            ),
             models.CheckConstraint(condition=Q(min_seats__gte=1), name="plan_min_seats_positive"),
             models.CheckConstraint(
                 condition=Q(max_seats__gte=F("min_seats")), name="plan_max_seats_not_below_min"
@@ -120,14 +124,16 @@ class Price(models.Model):
         ordering = ["plan", "amount_currency", "cycle"]
         constraints = [
             models.UniqueConstraint(
-                fields=["plan", "cycle", "amount_currency"], name="price_unique_per_plan_cycle_currency"
+                fields=["plan", "cycle", "amount_currency"],
+                name="price_unique_per_plan_cycle_currency",
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="price_amount_positive"),
             models.CheckConstraint(
                 condition=Q(cycle__in=BillingCycle.values), name="price_cycle_valid"
             ),
             models.CheckConstraint(
-                condition=Q(amount_currency__in=settings.CURRENCIES), name="price_currency_supported"
+                condition=Q(amount_currency__in=settings.CURRENCIES),
+                name="price_currency_supported",
             ),
         ]
 

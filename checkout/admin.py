@@ -6,7 +6,15 @@ from checkout.models import PaymentMethod
 
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["account", "brand", "last4", "exp_month", "exp_year", "is_default", "created_at"]
+    list_display = [
+        "account",
+        "brand",
+        "last4",
+        "exp_month",
+        "exp_year",
+        "is_default",
+        "created_at",
+    ]
     list_filter = ["brand", "is_default"]
     search_fields = ["account__name", "last4", "cardholder_name"]
     list_select_related = ["account"]

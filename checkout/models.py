@@ -61,7 +61,9 @@ class PaymentMethod(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_brand_display()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
+        return (
+            f"{self.get_brand_display()} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
+        )
 
     def is_expired(self, today) -> bool:
         return (self.exp_year, self.exp_month) < (today.year, today.month)

@@ -20,8 +20,15 @@ class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
     fields = [
-        "product", "plan", "cycle", "seat_count", "unit_price", "status",
-        "current_period_start", "current_period_end", "trial_end",
+        "product",
+        "plan",
+        "cycle",
+        "seat_count",
+        "unit_price",
+        "status",
+        "current_period_start",
+        "current_period_end",
+        "trial_end",
     ]
     show_change_link = True
 
@@ -32,7 +39,15 @@ class SubscriptionInline(admin.TabularInline):
 class PaymentMethodInline(admin.TabularInline):
     model = PaymentMethod
     extra = 0
-    fields = ["brand", "last4", "exp_month", "exp_year", "cardholder_name", "is_default", "gateway_token"]
+    fields = [
+        "brand",
+        "last4",
+        "exp_month",
+        "exp_year",
+        "cardholder_name",
+        "is_default",
+        "gateway_token",
+    ]
     readonly_fields = ["gateway_token"]
 
     def has_add_permission(self, request, obj=None):
@@ -43,8 +58,14 @@ class PaymentMethodInline(admin.TabularInline):
 @admin.register(Account)
 class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
-        "name", "country", "currency", "language", "portal", "self_service_enabled",
-        "credit_balance_display", "subscription_count",
+        "name",
+        "country",
+        "currency",
+        "language",
+        "portal",
+        "self_service_enabled",
+        "credit_balance_display",
+        "subscription_count",
     ]
     list_filter = ["portal", "self_service_enabled", "currency", "language", "country"]
     search_fields = ["name", "vat_number", "memberships__user__email"]
@@ -53,7 +74,16 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "currency", "language", "portal", "self_service_enabled"]}),
         (
             _("Billing address"),
-            {"fields": ["address_line1", "address_line2", "postal_code", "city", "region", "country"]},
+            {
+                "fields": [
+                    "address_line1",
+                    "address_line2",
+                    "postal_code",
+                    "city",
+                    "region",
+                    "country",
+                ]
+            },
         ),
         (
             _("VAT"),
@@ -64,7 +94,12 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The balance moves only through the credit ledger; the currency never changes once set.
-        readonly = ["credit_balance_amount", "created_at", "vat_number_validated_at", "vat_number_validation"]
+        readonly = [
+            "credit_balance_amount",
+            "created_at",
+            "vat_number_validated_at",
+            "vat_number_validation",
+        ]
         if obj is not None:
             readonly.append("currency")
         return readonly
@@ -101,8 +136,15 @@ class SeatAssignmentInline(admin.TabularInline):
 @admin.register(Subscription)
 class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
-        "account", "product", "plan", "cycle", "seats_display", "unit_price", "status",
-        "current_period_end", "trial_end",
+        "account",
+        "product",
+        "plan",
+        "cycle",
+        "seats_display",
+        "unit_price",
+        "status",
+        "current_period_end",
+        "trial_end",
     ]
     list_filter = ["status", "cycle", "product", "account__portal"]
     search_fields = ["account__name", "product__name", "plan__name"]
@@ -125,5 +167,10 @@ class SeatAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "subscription", "assigned_at"]
     list_filter = ["subscription__product"]
     search_fields = ["user__email", "subscription__account__name"]
-    list_select_related = ["user", "subscription__account", "subscription__product", "subscription__plan"]
+    list_select_related = [
+        "user",
+        "subscription__account",
+        "subscription__product",
+        "subscription__plan",
+    ]
     autocomplete_fields = ["user", "subscription"]

@@ -35,8 +35,12 @@ class Account(models.Model):
     region = models.CharField(_("region or state"), max_length=100, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     # When and how the VAT number was last found valid (SPEC "VAT"); empty while unchecked.
-    vat_number_validated_at = models.DateTimeField(_("VAT number validated at"), null=True, blank=True)
-    vat_number_validation = models.CharField(_("VAT number validated by"), max_length=100, blank=True)
+    vat_number_validated_at = models.DateTimeField(
+        _("VAT number validated at"), null=True, blank=True
+    )
+    vat_number_validation = models.CharField(
+        _("VAT number validated by"), max_length=100, blank=True
+    )
     portal = models.CharField(
         _("billing portal"), max_length=20, choices=Portal.choices, default=Portal.BILLING_CENTER
     )
@@ -60,7 +64,8 @@ class Account(models.Model):
                 condition=Q(currency__in=settings.CURRENCIES), name="account_currency_supported"
             ),
             models.CheckConstraint(
-                condition=Q(credit_balance_amount__gte=0), name="account_credit_balance_not_negative"
+                condition=Q(credit_balance_amount__gte=0),
+                name="account_credit_balance_not_negative",
             ),
             models.CheckConstraint(
                 condition=Q(portal__in=Portal.values), name="account_portal_valid"
@@ -133,7 +138,11 @@ class SubscriptionStatus(models.TextChoices):
 
 
 # A subscription in one of these still gives access; an account has at most one per product.
-LIVE_STATUSES = (SubscriptionStatus.TRIALING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+LIVE_STATUSES = (
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+)
 
 
 class Subscription(models.Model):
@@ -154,7 +163,10 @@ class Subscription(models.Model):
     # The per-seat price this subscription is billed at, in the account's currency; kept here so
     # proration credits what was actually paid, whatever the catalog says today.
     unit_price = MoneyField(
-        _("price per seat"), max_digits=12, decimal_places=2, currency_choices=settings.CURRENCY_CHOICES
+        _("price per seat"),
+        max_digits=12,
+        decimal_places=2,
+        currency_choices=settings.CURRENCY_CHOICES,
     )
     status = models.CharField(
         _("status"),
@@ -179,7 +191,9 @@ class Subscription(models.Model):
                 name="subscription_one_live_per_product",
                 violation_error_message=_("This account already has this product."),
             ),
-            models.CheckConstraint(condition=Q(seat_count__gte=1), name="subscription_seats_positive"),
+            models.CheckConstraint(
+                condition=Q(seat_count__gte=1), name="subscription_seats_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(current_period_end__gt=F("current_period_start")),
                 name="subscription_period_ends_after_start",

@@ -9,9 +9,7 @@ from subscriptions import selectors
 @billing_contact_required
 def dashboard(request):
     subscriptions = selectors.dashboard_subscriptions(account=request.account)
-    return render(
-        request, "subscriptions/dashboard.html", {"subscriptions": subscriptions}
-    )
+    return render(request, "subscriptions/dashboard.html", {"subscriptions": subscriptions})
 
 
 @require_GET

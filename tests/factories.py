@@ -103,7 +103,9 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     unit_price = factory.LazyAttribute(lambda o: Money(Decimal("120.00"), o.account.currency))
     status = SubscriptionStatus.ACTIVE
     current_period_start = date(2026, 1, 1)
-    current_period_end = factory.LazyAttribute(lambda o: period_end(o.current_period_start, o.cycle))
+    current_period_end = factory.LazyAttribute(
+        lambda o: period_end(o.current_period_start, o.cycle)
+    )
 
 
 class SeatAssignmentFactory(factory.django.DjangoModelFactory):

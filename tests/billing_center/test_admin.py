@@ -68,7 +68,9 @@ def test_non_staff_are_sent_to_the_admin_login(client, billing_contact, label):
 
 
 def test_account_page_has_memberships_subscriptions_and_cards_inline(admin_client, data):
-    html = admin_client.get(admin_url("subscriptions.account", "change", data.account.pk)).content.decode()
+    html = admin_client.get(
+        admin_url("subscriptions.account", "change", data.account.pk)
+    ).content.decode()
     assert "Memberships" in html
     assert "Subscriptions" in html
     assert "Payment methods" in html

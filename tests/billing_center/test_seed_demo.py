@@ -23,7 +23,10 @@ def database_snapshot():
     for app_label in SEEDED_APPS:
         for model in apps.get_app_config(app_label).get_models():
             snapshot[model._meta.label] = sorted(
-                (tuple(sorted((k, str(v)) for k, v in row.items())) for row in model.objects.values()),
+                (
+                    tuple(sorted((k, str(v)) for k, v in row.items()))
+                    for row in model.objects.values()
+                ),
             )
     return snapshot
 
@@ -62,7 +65,10 @@ def test_catalog_has_the_six_products_in_three_currencies():
         Product.objects.filter(supports_additional_seats=True).values_list("name", flat=True)
     )
     assert supports == {
-        "GoTo Meeting", "GoTo Webinar", "GoTo Training", "GoToAssist v4",
+        "GoTo Meeting",
+        "GoTo Webinar",
+        "GoTo Training",
+        "GoToAssist v4",
         "GoToAssist Remote Support v5",
     }
 
@@ -83,7 +89,10 @@ def test_acme():
     seed()
     acme = Account.objects.get(name="Acme SARL")
     assert (acme.country.code, acme.currency, acme.language, acme.portal) == (
-        "FR", "EUR", "fr", "billing_center",
+        "FR",
+        "EUR",
+        "fr",
+        "billing_center",
     )
     contact = User.objects.get(email="billing@acme.test")
     assert contact.check_password("demo-pass-2026")
@@ -91,7 +100,10 @@ def test_acme():
     assert contact.membership.role == Role.BILLING_CONTACT
     (meeting,) = acme.subscriptions.all()
     assert (meeting.product.name, meeting.plan.name, meeting.cycle, meeting.seat_count) == (
-        "GoTo Meeting", "Business", BillingCycle.ANNUAL, 10,
+        "GoTo Meeting",
+        "Business",
+        BillingCycle.ANNUAL,
+        10,
     )
     assert meeting.status == SubscriptionStatus.ACTIVE
     assert meeting.unit_price.currency.code == "EUR"
@@ -110,7 +122,10 @@ def test_globex():
     seed()
     globex = Account.objects.get(name="Globex Corp")
     assert (globex.country.code, globex.currency, globex.language, globex.portal) == (
-        "US", "USD", "en", "corporate",
+        "US",
+        "USD",
+        "en",
+        "corporate",
     )
     assert globex.self_service_enabled
     contact = User.objects.get(email="billing@globex.test")
@@ -132,7 +147,8 @@ def test_globex():
 def test_staff_superuser():
     seed()
     admin = User.objects.get(email="admin@vendor.test")
-    assert admin.is_staff and admin.is_superuser
+    assert admin.is_staff
+    assert admin.is_superuser
     assert admin.check_password("demo-pass-2026")
 
 

@@ -46,7 +46,10 @@ class TestActivity:
         assert "Someone else" not in html
 
     def test_empty(self, contact_client):
-        assert "Nothing has changed on your account yet." in contact_client.get(ACTIVITY).content.decode()
+        assert (
+            "Nothing has changed on your account yet."
+            in contact_client.get(ACTIVITY).content.decode()
+        )
 
     def test_member_gets_403(self, client, member):
         client.force_login(member)
@@ -137,7 +140,8 @@ class TestSignIn:
         for _ in range(5):
             client.post(reverse("login"), {"username": billing_contact.email, "password": "nope"})
         response = client.post(
-            reverse("login"), {"username": billing_contact.email, "password": "correct-horse-battery"}
+            reverse("login"),
+            {"username": billing_contact.email, "password": "correct-horse-battery"},
         )
         assert response.status_code == 429
         assert "Too many attempts" in response.content.decode()

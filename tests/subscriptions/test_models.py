@@ -34,7 +34,9 @@ def test_an_ended_subscription_does_not_block_a_new_one(status):
 def test_a_trial_and_an_active_subscription_of_one_product_cannot_coexist():
     trial = SubscriptionFactory(status=SubscriptionStatus.TRIALING, trial_end=date(2026, 1, 15))
     with pytest.raises(IntegrityError):
-        SubscriptionFactory(account=trial.account, plan=trial.plan, status=SubscriptionStatus.ACTIVE)
+        SubscriptionFactory(
+            account=trial.account, plan=trial.plan, status=SubscriptionStatus.ACTIVE
+        )
 
 
 def test_seats_must_be_at_least_one():
@@ -44,7 +46,9 @@ def test_seats_must_be_at_least_one():
 
 def test_period_must_end_after_it_starts():
     with pytest.raises(IntegrityError):
-        SubscriptionFactory(current_period_start=date(2026, 3, 1), current_period_end=date(2026, 3, 1))
+        SubscriptionFactory(
+            current_period_start=date(2026, 3, 1), current_period_end=date(2026, 3, 1)
+        )
 
 
 def test_a_trial_needs_its_end_date():

@@ -26,51 +26,120 @@ from subscriptions.models import (
 )
 from subscriptions.periods import period_end
 
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo logins, never a real secret
+DEMO_PASSWORD = "demo-pass-2026"
 
 # name, slug, seat noun, trial days (None: no trial), supports additional seats, plans.
 # A plan: name, min seats, max seats, {currency: (monthly per seat, annual per seat)}.
 CATALOG = [
     (
-        "GoTo Meeting", "goto-meeting", SeatNoun.ORGANIZER, 14, True,
+        "GoTo Meeting",
+        "goto-meeting",
+        SeatNoun.ORGANIZER,
+        14,
+        True,
         [
-            ("Professional", 1, 250, {"EUR": ("14", "144"), "USD": ("16", "168"), "GBP": ("12", "120")}),
-            ("Business", 1, 250, {"EUR": ("19", "192"), "USD": ("22", "228"), "GBP": ("16", "168")}),
+            (
+                "Professional",
+                1,
+                250,
+                {"EUR": ("14", "144"), "USD": ("16", "168"), "GBP": ("12", "120")},
+            ),
+            (
+                "Business",
+                1,
+                250,
+                {"EUR": ("19", "192"), "USD": ("22", "228"), "GBP": ("16", "168")},
+            ),
         ],
     ),
     (
-        "GoTo Webinar", "goto-webinar", SeatNoun.ORGANIZER, 7, True,
+        "GoTo Webinar",
+        "goto-webinar",
+        SeatNoun.ORGANIZER,
+        7,
+        True,
         [
             ("Lite", 1, 50, {"EUR": ("59", "588"), "USD": ("65", "648"), "GBP": ("50", "492")}),
-            ("Standard", 1, 50, {"EUR": ("129", "1188"), "USD": ("145", "1344"), "GBP": ("110", "1020")}),
-            ("Pro", 1, 50, {"EUR": ("249", "2388"), "USD": ("279", "2688"), "GBP": ("215", "2052")}),
+            (
+                "Standard",
+                1,
+                50,
+                {"EUR": ("129", "1188"), "USD": ("145", "1344"), "GBP": ("110", "1020")},
+            ),
+            (
+                "Pro",
+                1,
+                50,
+                {"EUR": ("249", "2388"), "USD": ("279", "2688"), "GBP": ("215", "2052")},
+            ),
         ],
     ),
     (
-        "GoTo Training", "goto-training", SeatNoun.ORGANIZER, 7, True,
+        "GoTo Training",
+        "goto-training",
+        SeatNoun.ORGANIZER,
+        7,
+        True,
         [
-            ("Standard", 1, 50, {"EUR": ("119", "1140"), "USD": ("135", "1284"), "GBP": ("102", "972")}),
+            (
+                "Standard",
+                1,
+                50,
+                {"EUR": ("119", "1140"), "USD": ("135", "1284"), "GBP": ("102", "972")},
+            ),
         ],
     ),
     (
-        "GoToAssist v4", "gotoassist-v4", SeatNoun.EXPERT, None, True,
+        "GoToAssist v4",
+        "gotoassist-v4",
+        SeatNoun.EXPERT,
+        None,
+        True,
         [
-            ("Standard", 1, 100, {"EUR": ("49", "468"), "USD": ("55", "528"), "GBP": ("42", "396")}),
+            (
+                "Standard",
+                1,
+                100,
+                {"EUR": ("49", "468"), "USD": ("55", "528"), "GBP": ("42", "396")},
+            ),
         ],
     ),
     (
-        "GoToAssist Remote Support v5", "gotoassist-remote-support-v5", SeatNoun.AGENT, 14, True,
+        "GoToAssist Remote Support v5",
+        "gotoassist-remote-support-v5",
+        SeatNoun.AGENT,
+        14,
+        True,
         [
             ("Basic", 1, 500, {"EUR": ("44", "420"), "USD": ("49", "468"), "GBP": ("38", "360")}),
-            ("Standard", 1, 500, {"EUR": ("62", "600"), "USD": ("69", "672"), "GBP": ("53", "516")}),
+            (
+                "Standard",
+                1,
+                500,
+                {"EUR": ("62", "600"), "USD": ("69", "672"), "GBP": ("53", "516")},
+            ),
             ("Premium", 1, 500, {"EUR": ("89", "852"), "USD": ("99", "948"), "GBP": ("76", "732")}),
         ],
     ),
     (
-        "RescueAssist", "rescueassist", SeatNoun.AGENT, 14, False,
+        "RescueAssist",
+        "rescueassist",
+        SeatNoun.AGENT,
+        14,
+        False,
         [
-            ("Standard", 1, 100, {"EUR": ("99", "948"), "USD": ("109", "1068"), "GBP": ("85", "816")}),
-            ("Premium", 1, 100, {"EUR": ("139", "1332"), "USD": ("155", "1488"), "GBP": ("119", "1140")}),
+            (
+                "Standard",
+                1,
+                100,
+                {"EUR": ("99", "948"), "USD": ("109", "1068"), "GBP": ("85", "816")},
+            ),
+            (
+                "Premium",
+                1,
+                100,
+                {"EUR": ("139", "1332"), "USD": ("155", "1488"), "GBP": ("119", "1140")},
+            ),
         ],
     ),
 ]
@@ -136,7 +205,9 @@ class Command(BaseCommand):
         self.seed_staff()
         for spec in ACCOUNTS:
             self.seed_account(spec)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Logins (password %s):" % DEMO_PASSWORD))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):")
+        )
         for email, who in LOGINS:
             self.stdout.write(f"  {email:<28} {who}")
 
@@ -166,7 +237,10 @@ class Command(BaseCommand):
                     },
                 )
                 for currency, (monthly, annual) in prices.items():
-                    for cycle, amount in ((BillingCycle.MONTHLY, monthly), (BillingCycle.ANNUAL, annual)):
+                    for cycle, amount in (
+                        (BillingCycle.MONTHLY, monthly),
+                        (BillingCycle.ANNUAL, annual),
+                    ):
                         Price.objects.update_or_create(
                             plan=plan,
                             cycle=cycle,
@@ -193,14 +267,23 @@ class Command(BaseCommand):
             defaults={
                 key: spec.get(key, "")
                 for key in (
-                    "currency", "country", "language", "address_line1", "postal_code", "city",
-                    "region", "portal", "self_service_enabled",
+                    "currency",
+                    "country",
+                    "language",
+                    "address_line1",
+                    "postal_code",
+                    "city",
+                    "region",
+                    "portal",
+                    "self_service_enabled",
                 )
             },
         )
         contact_email, contact_name = spec["contact"]
         self.seed_user(contact_email, contact_name, account, Role.BILLING_CONTACT)
-        members = [self.seed_user(email, name, account, Role.MEMBER) for email, name in spec["members"]]
+        members = [
+            self.seed_user(email, name, account, Role.MEMBER) for email, name in spec["members"]
+        ]
 
         today = timezone.localdate()
         for slug, plan_name, cycle, seats, days_ago, assigned in spec["subscriptions"]:
