@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 
 # Compiled catalogs (.mo) are built, not committed.
 messages: install
-	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	$(DEMO_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 # SQLite, migrations, demo data, then the server on 127.0.0.1:8000. Tasks run in the request
 # (ImmediateBackend), so no worker is needed for the demo.
