@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_center.admin import AuditedAdminMixin
 from billing_center.money import format_money
+from checkout.admin import CARD_FIELDS, CARD_READONLY_FIELDS
 from checkout.models import PaymentMethod
 from subscriptions.models import Account, Membership, SeatAssignment, Subscription
 
@@ -39,16 +40,8 @@ class SubscriptionInline(admin.TabularInline):
 class PaymentMethodInline(admin.TabularInline):
     model = PaymentMethod
     extra = 0
-    fields = [
-        "brand",
-        "last4",
-        "exp_month",
-        "exp_year",
-        "cardholder_name",
-        "is_default",
-        "gateway_token",
-    ]
-    readonly_fields = ["gateway_token"]
+    fields = CARD_FIELDS
+    readonly_fields = CARD_READONLY_FIELDS
 
     def has_add_permission(self, request, obj=None):
         # A card only comes from the gateway (a token); staff cannot type one in.
