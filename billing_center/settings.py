@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "billing_center",
     "catalog",
     "subscriptions",
+    "cart",
     "checkout",
 ]
 
@@ -188,6 +189,10 @@ TASKS = {
 # The vendor: its country decides which VAT rule applies (SPEC "VAT").
 SELLER_COUNTRY = os.environ.get("SELLER_COUNTRY", "IE").upper()
 SELLER_NAME = os.environ.get("SELLER_NAME", "GoTo Software Ireland Ltd")
+SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "IE6388047V")
+SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS", "70 Sir John Rogerson's Quay, Dublin 2, D02 R296")
+# The payment gateway, by dotted path to a class implementing checkout.gateway.PaymentGateway.
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "checkout.gateway.SandboxGateway")
 CORPORATE_ACCOUNT_SERVICES_EMAIL = os.environ.get(
     "CORPORATE_ACCOUNT_SERVICES_EMAIL", "corporate-services@vendor.test"
 )

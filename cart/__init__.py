@@ -1,1 +1,0 @@
-"""Carts and cart items (SPEC "Domain": Cart). Built with flow A; see the README's architecture."""

@@ -1,7 +1,15 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from djmoney.models.fields import MoneyField
+
+from catalog.models import BillingCycle
 
 
 class CardBrand(models.TextChoices):
@@ -67,3 +75,222 @@ class PaymentMethod(models.Model):
 
     def is_expired(self, today) -> bool:
         return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+
+class VatRate(models.Model):
+    """The standard VAT rate of an EU member state, kept as data so staff can follow changes."""
+
+    country = CountryField(_("country"), unique=True)
+    rate = models.DecimalField(
+        _("standard rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("99.99"))],
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("VAT rate")
+        verbose_name_plural = _("VAT rates")
+        ordering = ["country"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate__gte=0, rate__lt=100), name="vat_rate_between_0_and_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.country.name}: {self.rate} %"
+
+
+class TaxTreatment(models.TextChoices):
+    STANDARD = "standard", _("VAT at the customer's country rate")
+    REVERSE_CHARGE = "reverse_charge", _("Reverse charge")
+    OUTSIDE_SCOPE = "outside_scope", _("Outside the scope of EU VAT")
+
+
+class GatewayCharge(models.Model):
+    """What the sandbox gateway was asked to charge, by idempotency key.
+
+    A real processor keeps this on its side; the sandbox keeps it here so that a retried charge
+    returns the first answer instead of charging again, exactly as the processors do.
+    """
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    token = models.CharField(_("card token"), max_length=100)
+    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2)
+    succeeded = models.BooleanField(_("succeeded"))
+    decline_code = models.CharField(_("decline code"), max_length=40, blank=True)
+    reference = models.CharField(_("reference"), max_length=60, unique=True)
+    refunded = models.BooleanField(_("refunded"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sandbox charge")
+        verbose_name_plural = _("sandbox charges")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.reference} {self.amount}"
+
+
+class Order(models.Model):
+    """A placed order: what was bought, at which prices and tax, and what was charged.
+
+    Everything here is a snapshot taken at placement; nothing is recomputed from today's prices.
+    """
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
+    account = models.ForeignKey(
+        "subscriptions.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("placed"), default=timezone.now)
+    subtotal = MoneyField(_("subtotal"), max_digits=12, decimal_places=2)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    tax_treatment = models.CharField(
+        _("tax treatment"), max_length=20, choices=TaxTreatment.choices
+    )
+    tax_country = CountryField(_("tax country"))
+    tax = MoneyField(_("tax"), max_digits=12, decimal_places=2)
+    total = MoneyField(_("total"), max_digits=12, decimal_places=2)
+    credit_applied = MoneyField(_("credit applied"), max_digits=12, decimal_places=2)
+    amount_charged = MoneyField(_("amount charged"), max_digits=12, decimal_places=2)
+    payment_method = models.ForeignKey(
+        PaymentMethod,
+        verbose_name=_("payment method"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    charge_reference = models.CharField(_("charge reference"), max_length=60, blank=True)
+    buyer_vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tax_treatment__in=TaxTreatment.values), name="order_tax_treatment_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_charged__gte=0) & Q(credit_applied__gte=0),
+                name="order_charge_and_credit_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLineKind(models.TextChoices):
+    NEW_SUBSCRIPTION = "new_subscription", _("New subscription")
+    TRIAL_CONVERSION = "trial_conversion", _("Trial converted to a subscription")
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrderLineKind.choices)
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT
+    )
+    product_name = models.CharField(_("product"), max_length=100)
+    plan_name = models.CharField(_("plan"), max_length=100)
+    cycle = models.CharField(_("billing cycle"), max_length=10, choices=BillingCycle.choices)
+    seat_count = models.PositiveIntegerField(_("seats"))
+    unit_price = MoneyField(_("price per seat"), max_digits=12, decimal_places=2)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2)
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        verbose_name=_("subscription"),
+        on_delete=models.PROTECT,
+        related_name="order_lines",
+    )
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seat_count__gte=1), name="order_line_seats_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=F("period_start")), name="order_line_period_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} {self.plan_name} × {self.seat_count}"
+
+
+class InvoiceSequence(models.Model):
+    """The last invoice number given in a year. Its row is locked while a number is taken, and
+    the number is taken in the transaction that writes the invoice: numbers never skip."""
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("invoice sequence")
+        verbose_name_plural = _("invoice sequences")
+
+    def __str__(self):
+        return f"{self.year}: {self.last_number}"
+
+
+class Invoice(models.Model):
+    """The invoice of an order, with seller and buyer as they were when it was issued."""
+
+    number = models.CharField(_("number"), max_length=20, unique=True)
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField(_("sequence"))
+    order = models.OneToOneField(
+        Order, verbose_name=_("order"), on_delete=models.PROTECT, related_name="invoice"
+    )
+    account = models.ForeignKey(
+        "subscriptions.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    seller_name = models.CharField(_("seller"), max_length=200)
+    seller_address = models.CharField(_("seller address"), max_length=300)
+    seller_country = CountryField(_("seller country"))
+    seller_vat_number = models.CharField(_("seller VAT number"), max_length=20)
+    buyer_name = models.CharField(_("buyer"), max_length=200)
+    buyer_address = models.TextField(_("buyer address"))
+    buyer_country = CountryField(_("buyer country"))
+    buyer_vat_number = models.CharField(_("buyer VAT number"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "sequence"], name="invoice_sequence_unique_per_year"
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="invoice_sequence_positive"),
+        ]
+
+    def __str__(self):
+        return self.number

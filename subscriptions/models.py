@@ -261,3 +261,77 @@ class SeatAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.subscription.product.name}"
+
+
+class Trial(models.Model):
+    """That an account tried a product: one free trial per product per account, ever."""
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="trials"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    started_on = models.DateField(_("started on"))
+    ends_on = models.DateField(_("ends on"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
+        ordering = ["-started_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "product"],
+                name="trial_once_per_product",
+                violation_error_message=_("This account has already tried this product."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("started_on")), name="trial_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} · {self.product}"
+
+
+class CreditEntry(models.Model):
+    """One movement of an account's credit balance: + credit given, − credit used.
+
+    The balance on the account is the sum of these entries; both change in one transaction.
+    """
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="credit_entries"
+    )
+    amount = MoneyField(
+        _("amount"), max_digits=12, decimal_places=2, currency_choices=settings.CURRENCY_CHOICES
+    )
+    description = models.CharField(_("description"), max_length=200)
+    order = models.ForeignKey(
+        "checkout.Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_entries",
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("credit entry")
+        verbose_name_plural = _("credit entries")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="credit_entry_not_zero"),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.amount}"
