@@ -1,3 +1,4 @@
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from subscriptions.models import Portal
@@ -10,4 +11,13 @@ def portal(request):
     return {
         "portal_name": _("Corporate Billing Portal") if is_corporate else _("Billing Center"),
         "current_membership": membership,
+        "cart_item_count": SimpleLazyObject(lambda: _cart_item_count(request, membership)),
     }
+
+
+def _cart_item_count(request, membership) -> int:
+    if membership is None or not membership.is_billing_contact:
+        return 0
+    from cart.selectors import cart_item_count
+
+    return cart_item_count(owner=request.user)

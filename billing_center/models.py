@@ -84,6 +84,9 @@ class AuditAction(models.TextChoices):
     DELETED = "deleted", _("deleted")
     SEAT_ASSIGNED = "seat_assigned", _("seat assigned")
     SEAT_UNASSIGNED = "seat_unassigned", _("seat unassigned")
+    TRIAL_STARTED = "trial_started", _("trial started")
+    ORDER_PLACED = "order_placed", _("order placed")
+    MEMBER_INVITED = "member_invited", _("user invited")
 
 
 class AuditEvent(models.Model):

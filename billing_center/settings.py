@@ -176,6 +176,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Billing Center <billing@vendor.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Where people reach the site, for the links in emails sent outside a request (tasks).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # Django Tasks API: the immediate backend runs a task in the request (demo, tests); production
 # sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
 TASKS = {

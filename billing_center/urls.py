@@ -26,6 +26,8 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set_language"),
     path("billing/", include("subscriptions.urls")),
+    path("billing/", include("cart.urls")),
+    path("billing/", include("checkout.urls")),
     path("billing/activity/", views.activity, name="activity"),
     path("admin/", admin.site.urls),
 ]

@@ -37,3 +37,10 @@ def subscription_for_detail() -> QuerySet[Subscription]:
 
 def account_activity(*, account) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(account=account).select_related("actor")
+
+
+def account_users(*, account):
+    """The people of the account (billing contacts, admin contacts, members), by email."""
+    from billing_center.models import User
+
+    return User.objects.filter(membership__account=account, is_active=True).order_by("email")

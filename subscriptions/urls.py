@@ -7,4 +7,9 @@ app_name = "subscriptions"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("subscriptions/<int:pk>/", views.subscription_detail, name="subscription_detail"),
+    path("subscriptions/<int:pk>/seats/", views.seats, name="seats"),
+    path("subscriptions/<int:pk>/seats/assign/", views.assign_seat, name="assign_seat"),
+    path("subscriptions/<int:pk>/seats/unassign/", views.unassign_seat, name="unassign_seat"),
+    path("subscriptions/<int:pk>/seats/invite/", views.invite, name="invite"),
+    path("subscriptions/<int:pk>/trial-started/", views.trial_started, name="trial_started"),
 ]

@@ -1,8 +1,11 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
-from subscriptions import selectors
+from subscriptions import selectors, services
+from subscriptions.forms import InviteForm, SeatUserForm
 
 
 @require_GET
@@ -28,3 +31,113 @@ def subscription_detail(request, pk: int):
             "free_seat_count": subscription.seat_count - len(assignments),
         },
     )
+
+
+@require_GET
+@billing_contact_required
+def seats(request, pk: int):
+    """Who holds the subscription's seats: assign, unassign, invite a user by email."""
+    subscription = get_for_account(
+        selectors.subscription_for_detail(), account=request.account, pk=pk
+    )
+    return render(request, "subscriptions/seats.html", _seats_context(request, subscription))
+
+
+def _seats_context(request, subscription, invite_form=None):
+    holders = {a.user_id for a in subscription.seat_assignments.all()}
+    members = selectors.account_users(account=request.account)
+    return {
+        "subscription": subscription,
+        "members": [{"user": user, "has_seat": user.pk in holders} for user in members],
+        "assigned_count": len(holders),
+        "free_seat_count": subscription.seat_count - len(holders),
+        "invite_form": invite_form or InviteForm(),
+    }
+
+
+def _subscription_and_user(request, pk):
+    subscription = get_for_account(
+        selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
+    )
+    form = SeatUserForm(request.POST)
+    user = None
+    if form.is_valid():
+        user = (
+            selectors.account_users(account=request.account)
+            .filter(pk=form.cleaned_data["user"])
+            .first()
+        )
+    return subscription, user
+
+
+@require_POST
+@billing_contact_required
+def assign_seat(request, pk: int):
+    subscription, user = _subscription_and_user(request, pk)
+    if user is None:
+        messages.error(request, _("Choose a user of your account."))
+    else:
+        try:
+            services.assign_seat(subscription=subscription, user=user, actor=request.user)
+        except services.SubscriptionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(user)s now has a seat.") % {"user": user.email})
+    return redirect("subscriptions:seats", pk=subscription.pk)
+
+
+@require_POST
+@billing_contact_required
+def unassign_seat(request, pk: int):
+    subscription, user = _subscription_and_user(request, pk)
+    if user is None:
+        messages.error(request, _("Choose a user of your account."))
+    else:
+        try:
+            services.unassign_seat(subscription=subscription, user=user, actor=request.user)
+        except services.SubscriptionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(user)s no longer has a seat.") % {"user": user.email})
+    return redirect("subscriptions:seats", pk=subscription.pk)
+
+
+@require_POST
+@billing_contact_required
+def invite(request, pk: int):
+    """Invite a user by email and, if a seat is free, give them one."""
+    subscription = get_for_account(
+        selectors.subscription_for_detail(), account=request.account, pk=pk
+    )
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.invite_member(
+                account=request.account,
+                email=form.cleaned_data["email"],
+                full_name=form.cleaned_data["full_name"],
+                actor=request.user,
+            )
+            services.assign_seat(subscription=subscription, user=user, actor=request.user)
+        except services.SubscriptionError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(
+                request, _("%(user)s is invited and has a seat.") % {"user": user.email}
+            )
+            return redirect("subscriptions:seats", pk=subscription.pk)
+    return render(
+        request,
+        "subscriptions/seats.html",
+        _seats_context(request, subscription, invite_form=form),
+        status=400,
+    )
+
+
+@require_GET
+@billing_contact_required
+def trial_started(request, pk: int):
+    subscription = get_for_account(
+        selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
+    )
+    return render(request, "subscriptions/trial_started.html", {"subscription": subscription})

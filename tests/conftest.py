@@ -74,3 +74,23 @@ def outsider(db):
 def contact_client(client, billing_contact):
     client.force_login(billing_contact)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _eu_vat_rates_after_flush(request):
+    """Transactional tests (threads, live server) flush the database after each test, data
+    migrations included: put the EU VAT rates back for them."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if not (transactional or {"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from checkout.models import VatRate
+
+    rates = importlib.import_module(
+        "checkout.migrations.0003_eu_standard_vat_rates"
+    ).EU_STANDARD_RATES
+    for country, rate in rates.items():
+        VatRate.objects.get_or_create(country=country, defaults={"rate": rate})

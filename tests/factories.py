@@ -144,3 +144,134 @@ class AuditEventFactory(factory.django.DjangoModelFactory):
     object_repr = "Account · Product Tier"
     before = factory.LazyFunction(lambda: {"seat_count": 10})
     after = factory.LazyFunction(lambda: {"seat_count": 12})
+
+
+def plan_with_prices(*, monthly="14.00", annual="144.00", currency="EUR", **plan_fields):
+    """A plan sold monthly and yearly in one currency (prices per seat)."""
+    plan = PlanFactory(**plan_fields)
+    PriceFactory(plan=plan, cycle=BillingCycle.MONTHLY, amount=Money(Decimal(monthly), currency))
+    PriceFactory(plan=plan, cycle=BillingCycle.ANNUAL, amount=Money(Decimal(annual), currency))
+    return plan
+
+
+class CartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cart.Cart"
+
+    account = factory.SubFactory(AccountFactory)
+    owner = factory.LazyAttribute(
+        lambda o: MembershipFactory(account=o.account, role=Role.BILLING_CONTACT).user
+    )
+
+
+class CartItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "cart.CartItem"
+
+    cart = factory.SubFactory(CartFactory)
+    plan = factory.LazyFunction(plan_with_prices)
+    product = factory.LazyAttribute(lambda o: o.plan.product)
+    cycle = BillingCycle.ANNUAL
+    seat_count = 5
+
+
+class TrialFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscriptions.Trial"
+
+    account = factory.SubFactory(AccountFactory)
+    product = factory.SubFactory(ProductFactory)
+    started_on = date(2026, 1, 1)
+    ends_on = date(2026, 1, 15)
+
+
+class CreditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscriptions.CreditEntry"
+
+    account = factory.SubFactory(AccountFactory)
+    amount = Money(Decimal("10.00"), "EUR")
+    description = "Credit"
+
+
+class VatRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.VatRate"
+        django_get_or_create = ("country",)
+
+    country = "FR"
+    rate = Decimal("20.00")
+
+
+class GatewayChargeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.GatewayCharge"
+
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+    token = "tok_sandbox_ok_test"
+    amount = Money(Decimal("10.00"), "EUR")
+    succeeded = True
+    reference = factory.Sequence(lambda n: f"ch_test_{n}")
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.Order"
+
+    number = factory.Sequence(lambda n: f"ORD-TEST-{n:06d}")
+    idempotency_key = factory.Sequence(lambda n: f"order-key-{n}")
+    account = factory.SubFactory(AccountFactory)
+    subtotal = Money(Decimal("100.00"), "EUR")
+    tax_rate = Decimal("20.00")
+    tax_treatment = "standard"
+    tax_country = "FR"
+    tax = Money(Decimal("20.00"), "EUR")
+    total = Money(Decimal("120.00"), "EUR")
+    credit_applied = Money(Decimal("0.00"), "EUR")
+    amount_charged = Money(Decimal("120.00"), "EUR")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.OrderLine"
+
+    order = factory.SubFactory(OrderFactory)
+    subscription = factory.LazyAttribute(lambda o: SubscriptionFactory(account=o.order.account))
+    kind = "new_subscription"
+    product = factory.LazyAttribute(lambda o: o.subscription.product)
+    product_name = factory.LazyAttribute(lambda o: o.subscription.product.name)
+    plan_name = factory.LazyAttribute(lambda o: o.subscription.plan.name)
+    cycle = BillingCycle.ANNUAL
+    seat_count = 10
+    unit_price = Money(Decimal("10.00"), "EUR")
+    period_start = date(2026, 1, 1)
+    period_end = date(2027, 1, 1)
+    amount = Money(Decimal("100.00"), "EUR")
+
+
+class InvoiceSequenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.InvoiceSequence"
+        django_get_or_create = ("year",)
+
+    year = 2026
+    last_number = 0
+
+
+class InvoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.Invoice"
+
+    order = factory.SubFactory(OrderFactory)
+    account = factory.LazyAttribute(lambda o: o.order.account)
+    year = 2026
+    sequence = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(lambda o: f"INV-{o.year}-{o.sequence:06d}")
+    language = "en"
+    seller_name = "GoTo Software Ireland Ltd"
+    seller_address = "Dublin"
+    seller_country = "IE"
+    seller_vat_number = "IE6388047V"
+    buyer_name = factory.LazyAttribute(lambda o: o.account.name)
+    buyer_address = "1 rue de Rivoli\n75001 Paris\nFrance"
+    buyer_country = "FR"

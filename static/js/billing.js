@@ -8,4 +8,29 @@ document.addEventListener("DOMContentLoaded", () => {
     if (button) button.classList.add("visually-hidden");
     select.addEventListener("change", () => form.submit());
   }
+
+  // Seat steppers: − and + change the number in place instead of reloading the page.
+  for (const stepper of document.querySelectorAll("[data-stepper]")) {
+    const input = stepper.querySelector("input");
+    for (const button of stepper.querySelectorAll("button[name=adjust]")) {
+      button.addEventListener("click", (event) => {
+        event.preventDefault();
+        const current = parseInt(input.value, 10) || 0;
+        input.value = Math.max(1, current + parseInt(button.value, 10));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    }
+  }
+
+  // Checkout: the new-card fields show only when "A new card" is chosen.
+  const newCard = document.querySelector("[data-new-card]");
+  if (newCard) {
+    const radios = document.querySelectorAll("input[name=payment]");
+    const sync = () => {
+      const chosen = document.querySelector("input[name=payment]:checked");
+      newCard.hidden = radios.length > 1 && (!chosen || chosen.value !== "new");
+    };
+    radios.forEach((radio) => radio.addEventListener("change", sync));
+    sync();
+  }
 });

@@ -124,8 +124,8 @@ class TestDashboard:
             subscription = SubscriptionFactory(account=account)
             SeatAssignmentFactory(subscription=subscription)
         # 1 session, 2 user, 3 membership with account, 4 subscriptions with product, plan and
-        # assigned count (savepoints aside, which the test client adds on neither side).
-        assert queries_for_dashboard() == with_one == 4
+        # assigned count, 5 the cart's item count in the navigation.
+        assert queries_for_dashboard() == with_one == 5
 
 
 class TestSubscriptionDetail:
@@ -160,6 +160,7 @@ class TestSubscriptionDetail:
         assert contact_client.post(detail_url(subscription)).status_code == 405
 
     def test_query_count(self, contact_client, subscription, django_assert_num_queries):
-        # session, user, membership + account, subscription + product + plan, assignments + users
-        with django_assert_num_queries(5):
+        # session, user, membership + account, subscription + product + plan, assignments + users,
+        # cart item count in the navigation
+        with django_assert_num_queries(6):
             contact_client.get(detail_url(subscription))

@@ -164,7 +164,7 @@ ACCOUNTS = [
         ],
         # product slug, plan, cycle, seats, days since the period began, members assigned
         "subscriptions": [("goto-meeting", "Business", BillingCycle.ANNUAL, 10, 90, 4)],
-        "card": ("Camille Laurent", "tok_sandbox_acme_visa_4242"),
+        "card": ("Camille Laurent", "tok_sandbox_ok_acme_visa_4242"),
     },
     {
         "name": "Globex Corp",
@@ -184,7 +184,7 @@ ACCOUNTS = [
             ("goto-webinar", "Standard", BillingCycle.ANNUAL, 5, 120, 0),
             ("rescueassist", "Standard", BillingCycle.ANNUAL, 3, 200, 0),
         ],
-        "card": ("Dana Whitfield", "tok_sandbox_globex_visa_4242"),
+        "card": ("Dana Whitfield", "tok_sandbox_ok_globex_visa_4242"),
     },
 ]
 

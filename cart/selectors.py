@@ -1,0 +1,62 @@
+"""Reads for the Add New Subscription wizard and the cart, scoped to the account."""
+
+from django.db.models import Prefetch, QuerySet
+
+from cart.models import Cart, CartItem
+from catalog.models import Plan, Price, Product
+from subscriptions.models import LIVE_STATUSES, Subscription
+
+
+def plans_sold_in(*, product: Product, currency: str) -> QuerySet[Plan]:
+    """The product's active plans that have both prices in the account's currency."""
+    return (
+        Plan.objects.filter(product=product, is_active=True, prices__amount_currency=currency)
+        .distinct()
+        .prefetch_related(
+            Prefetch("prices", queryset=Price.objects.filter(amount_currency=currency))
+        )
+        .order_by("position", "name")
+    )
+
+
+def products_to_add(*, account) -> list[Product]:
+    """Active products the account has no paid subscription of (a product in trial can be
+    bought), each with its plans sold in the account's currency."""
+    paid = Subscription.objects.filter(account=account, status__in=LIVE_STATUSES).exclude(
+        status="trialing"
+    )
+    products = (
+        Product.objects.filter(is_active=True)
+        .exclude(pk__in=paid.values("product"))
+        .prefetch_related(
+            Prefetch(
+                "plans",
+                queryset=Plan.objects.filter(is_active=True).prefetch_related(
+                    Prefetch(
+                        "prices", queryset=Price.objects.filter(amount_currency=account.currency)
+                    )
+                ),
+            )
+        )
+    )
+    return [p for p in products if any(plan.prices.all() for plan in p.plans.all())]
+
+
+def cart_with_items(*, owner) -> Cart | None:
+    return (
+        Cart.objects.filter(owner=owner)
+        .select_related("account")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=CartItem.objects.select_related("product", "plan").prefetch_related(
+                    "plan__prices"
+                ),
+            )
+        )
+        .first()
+    )
+
+
+def cart_item_count(*, owner) -> int:
+    return CartItem.objects.filter(cart__owner=owner).count()

@@ -1,0 +1,99 @@
+"""Writes to carts. Every change bumps the cart's version, which the checkout page carries."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cart.models import Cart, CartItem
+from catalog.models import BillingCycle, Plan, Product
+from checkout.pricing import PricingError, catalog_unit_price
+from subscriptions.models import LIVE_STATUSES, Subscription, SubscriptionStatus
+
+
+class PurchaseError(Exception):
+    """A purchase that cannot be made; the message is for the billing contact."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_count: int) -> None:
+    """The rules a new subscription (or a trial's conversion) must follow, checked when it goes
+    into the cart and again, under lock, when the order is placed."""
+    if not product.is_active:
+        raise PurchaseError(_("%(product)s is not available any more.") % {"product": product})
+    if plan.product_id != product.pk or not plan.is_active:
+        raise PurchaseError(_("This plan is not available for %(product)s.") % {"product": product})
+    if cycle not in BillingCycle.values:
+        raise PurchaseError(_("Choose Monthly or Annual."))
+    if not plan.min_seats <= seat_count <= plan.max_seats:
+        raise PurchaseError(
+            _("Choose between %(min)s and %(max)s seats.")
+            % {"min": plan.min_seats, "max": plan.max_seats}
+        )
+    try:
+        catalog_unit_price(plan=plan, cycle=cycle, currency=account.currency)
+    except PricingError as error:
+        raise PurchaseError(str(error)) from error
+    live = (
+        Subscription.objects.filter(account=account, product=product, status__in=LIVE_STATUSES)
+        .exclude(status=SubscriptionStatus.TRIALING)
+        .exists()
+    )
+    if live:
+        raise PurchaseError(_("Your account already has %(product)s.") % {"product": product})
+
+
+def get_cart(*, owner, account) -> Cart:
+    cart, _created = Cart.objects.get_or_create(owner=owner, defaults={"account": account})
+    return cart
+
+
+def _touch(cart: Cart) -> None:
+    cart.version += 1
+    cart.updated_at = timezone.now()
+    cart.save(update_fields=["version", "updated_at"])
+
+
+@transaction.atomic
+def add_to_cart(
+    *, cart: Cart, product: Product, plan: Plan, cycle: str, seat_count: int
+) -> CartItem:
+    """Put a new subscription in the cart; a product already there is replaced, not doubled."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    check_purchase(
+        account=cart.account, product=product, plan=plan, cycle=cycle, seat_count=seat_count
+    )
+    item, _created = CartItem.objects.update_or_create(
+        cart=cart,
+        product=product,
+        defaults={"plan": plan, "cycle": cycle, "seat_count": seat_count},
+    )
+    _touch(cart)
+    return item
+
+
+@transaction.atomic
+def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int) -> CartItem:
+    cart = Cart.objects.select_for_update().get(pk=item.cart_id)
+    check_purchase(
+        account=cart.account, product=item.product, plan=plan, cycle=cycle, seat_count=seat_count
+    )
+    item.plan, item.cycle, item.seat_count = plan, cycle, seat_count
+    item.save(update_fields=["plan", "cycle", "seat_count"])
+    _touch(cart)
+    return item
+
+
+@transaction.atomic
+def remove_cart_item(*, item: CartItem) -> None:
+    cart = Cart.objects.select_for_update().get(pk=item.cart_id)
+    item.delete()
+    _touch(cart)
+
+
+def empty_cart(*, cart: Cart) -> None:
+    """Called by place_order inside its transaction, with the cart row already locked."""
+    cart.items.all().delete()
+    _touch(cart)

@@ -1,0 +1,127 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from stdnum import luhn
+
+from checkout.tax import EU_MEMBER_STATES, compact_vat_number, vat_number_is_valid
+
+NEW_CARD = "new"
+
+
+class CheckoutForm(forms.Form):
+    """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
+
+    payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
+    card_number = forms.CharField(label=_("Card number"), required=False, max_length=30)
+    card_expiry = forms.CharField(
+        label=_("Expiry (MM/YY)"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"placeholder": "MM/YY"}),
+    )
+    card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
+    cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
+
+    name = forms.CharField(label=_("Company name"), max_length=200)
+    address_line1 = forms.CharField(label=_("Address"), max_length=200)
+    address_line2 = forms.CharField(label=_("Address (line 2)"), max_length=200, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
+    city = forms.CharField(label=_("City"), max_length=100)
+    region = forms.CharField(label=_("Region or state"), max_length=100, required=False)
+    country = CountryField(blank=False).formfield(label=_("Country"))
+    vat_number = forms.CharField(
+        label=_("VAT number"),
+        max_length=20,
+        required=False,
+        help_text=_("For EU businesses: VAT is reverse charged in another member state."),
+    )
+
+    cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_amount_due = forms.DecimalField(
+        widget=forms.HiddenInput, max_digits=12, decimal_places=2
+    )
+
+    def __init__(self, *args, saved_cards, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved_cards = {str(card.pk): card for card in saved_cards}
+        self.fields["payment"].choices = [
+            (pk, str(card)) for pk, card in self.saved_cards.items()
+        ] + [(NEW_CARD, _("A new card"))]
+        for name in ("card_number", "card_cvc"):
+            self.fields[name].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        self.fields["card_number"].widget.attrs["autocomplete"] = "cc-number"
+        self.fields["card_expiry"].widget.attrs["autocomplete"] = "cc-exp"
+        self.fields["card_cvc"].widget.attrs["autocomplete"] = "cc-csc"
+        self.fields["cardholder_name"].widget.attrs["autocomplete"] = "cc-name"
+
+    def clean_card_number(self):
+        return "".join(ch for ch in self.cleaned_data["card_number"] if ch not in " -")
+
+    def clean_vat_number(self):
+        return compact_vat_number(self.cleaned_data["vat_number"])
+
+    def clean(self):
+        cleaned = super().clean()
+        country, vat_number = cleaned.get("country"), cleaned.get("vat_number")
+        if vat_number and country:
+            if country not in EU_MEMBER_STATES:
+                self.add_error("vat_number", _("A VAT number applies to EU countries only."))
+            elif not vat_number_is_valid(vat_number, country):
+                self.add_error(
+                    "vat_number",
+                    _("This is not a valid VAT number for %(country)s.")
+                    % {"country": dict(self.fields["country"].choices).get(country, country)},
+                )
+        due = cleaned.get("expected_amount_due")
+        if due is not None and due <= 0:
+            return cleaned  # nothing to pay: no payment step
+        payment = cleaned.get("payment")
+        if payment in self.saved_cards:
+            card = self.saved_cards[payment]
+            if card.is_expired(timezone.localdate()):
+                self.add_error("payment", _("This card has expired. Choose another one."))
+        elif payment == NEW_CARD:
+            self._clean_new_card(cleaned)
+        else:
+            self.add_error("payment", _("Choose a saved card or enter a new one."))
+        return cleaned
+
+    def _clean_new_card(self, cleaned):
+        number = cleaned.get("card_number", "")
+        if not number:
+            self.add_error("card_number", _("Enter the card number."))
+        elif not number.isdigit() or not 12 <= len(number) <= 19 or not luhn.is_valid(number):
+            self.add_error(
+                "card_number", _("This card number is not valid. Check it and try again.")
+            )
+        expiry = (cleaned.get("card_expiry") or "").replace(" ", "")
+        month = year = None
+        if "/" in expiry:
+            month_text, _sep, year_text = expiry.partition("/")
+            if month_text.isdigit() and year_text.isdigit() and len(year_text) in (2, 4):
+                month = int(month_text)
+                year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+        if month is None or not 1 <= month <= 12:
+            self.add_error("card_expiry", _("Enter the expiry as MM/YY, for example 08/29."))
+        else:
+            today = timezone.localdate()
+            if (year, month) < (today.year, today.month):
+                self.add_error("card_expiry", _("This card has expired."))
+            elif year > today.year + 20:
+                self.add_error("card_expiry", _("Enter the expiry as MM/YY, for example 08/29."))
+            else:
+                cleaned["exp_month"], cleaned["exp_year"] = month, year
+        cvc = cleaned.get("card_cvc", "")
+        if not (cvc.isdigit() and len(cvc) in (3, 4)):
+            self.add_error("card_cvc", _("Enter the 3 or 4 digits on the back of the card."))
+        if not cleaned.get("cardholder_name", "").strip():
+            self.add_error("cardholder_name", _("Enter the name on the card."))
+
+    @property
+    def uses_new_card(self) -> bool:
+        return self.cleaned_data.get("payment") == NEW_CARD
+
+    @property
+    def saved_card(self):
+        return self.saved_cards.get(self.cleaned_data.get("payment"))

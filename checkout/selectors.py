@@ -1,0 +1,27 @@
+from django.db.models import Prefetch, QuerySet
+
+from checkout.models import Invoice, Order, OrderLine, PaymentMethod
+
+
+def saved_cards(*, account) -> QuerySet[PaymentMethod]:
+    return PaymentMethod.objects.filter(account=account).order_by("-is_default", "-created_at")
+
+
+def orders_for_display() -> QuerySet[Order]:
+    return Order.objects.select_related("invoice", "payment_method", "account").prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.select_related("product", "subscription"))
+    )
+
+
+def invoices_of_account(*, account) -> QuerySet[Invoice]:
+    return (
+        Invoice.objects.filter(account=account)
+        .select_related("order")
+        .order_by("-year", "-sequence")
+    )
+
+
+def invoices_for_display() -> QuerySet[Invoice]:
+    return Invoice.objects.select_related("order__payment_method", "account").prefetch_related(
+        Prefetch("order__lines", queryset=OrderLine.objects.select_related("product"))
+    )

@@ -1,0 +1,466 @@
+"""Placing an order (STYLE habit 5) and issuing its invoice.
+
+place_order is one service in three steps:
+1. under the account and cart locks: return the order this cart version already made, or price
+   the cart exactly as the checkout page did;
+2. outside any transaction: charge the card with the cart version as idempotency key;
+3. under the same locks again: re-read and re-price the cart, then write the order, its lines,
+   the subscriptions, the invoice, the credit used and the audit events, and empty the cart.
+A decline in step 2 changes nothing. A failure in step 3 refunds the charge. The confirmation
+email goes out once step 3 has committed.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from moneyed import Money
+
+from billing_center.audit import record_audit_event, snapshot
+from billing_center.models import AuditAction
+from billing_center.money import format_money
+from cart.models import Cart
+from cart.services import PurchaseError, check_purchase, empty_cart
+from checkout.gateway import PaymentDeclined, TokenizedCard, get_gateway
+from checkout.models import (
+    Invoice,
+    InvoiceSequence,
+    Order,
+    OrderLine,
+    OrderLineKind,
+    PaymentMethod,
+)
+from checkout.pricing import OrderPricing, PricingError, PurchaseRequest, price_order
+from checkout.tax import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_is_valid
+from subscriptions.models import (
+    LIVE_STATUSES,
+    Account,
+    CreditEntry,
+    Subscription,
+    SubscriptionStatus,
+)
+
+__all__ = ["BillingDetails", "CheckoutError", "NewCard", "PaymentDeclined", "place_order"]
+
+
+class CheckoutError(Exception):
+    """The order cannot be placed as it stands; the message is for the billing contact."""
+
+    def __init__(self, message: str, pricing: OrderPricing | None = None):
+        super().__init__(message)
+        self.message = message
+        self.pricing = pricing
+
+
+@dataclass(frozen=True)
+class BillingDetails:
+    """Who is billed, where: it decides the VAT and is printed on the invoice."""
+
+    name: str
+    address_line1: str
+    address_line2: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+    vat_number: str
+
+    @classmethod
+    def of_account(cls, account: Account) -> "BillingDetails":
+        return cls(
+            name=account.name,
+            address_line1=account.address_line1,
+            address_line2=account.address_line2,
+            postal_code=account.postal_code,
+            city=account.city,
+            region=account.region,
+            country=account.country.code,
+            vat_number=account.vat_number,
+        )
+
+    @property
+    def address_lines(self) -> list[str]:
+        from django_countries import countries
+
+        locality = " ".join(part for part in (self.postal_code, self.city) if part)
+        lines = [self.address_line1, self.address_line2, locality, self.region]
+        return [line for line in lines if line] + [str(countries.name(self.country))]
+
+
+@dataclass(frozen=True)
+class NewCard:
+    """A card typed in at checkout, already tokenized by the gateway (no number, no CVC)."""
+
+    card: TokenizedCard
+    cardholder_name: str
+
+
+def cart_requests(cart: Cart) -> list[PurchaseRequest]:
+    items = cart.items.select_related("plan__product").prefetch_related("plan__prices")
+    return [PurchaseRequest(plan=i.plan, cycle=i.cycle, seat_count=i.seat_count) for i in items]
+
+
+def preview_order(
+    *, cart: Cart, billing: BillingDetails, today: date | None = None
+) -> OrderPricing:
+    """What the checkout page shows; place_order charges exactly this."""
+    return price_order(
+        requests=cart_requests(cart),
+        currency=cart.account.currency,
+        today=today or timezone.localdate(),
+        country=billing.country,
+        vat_number=billing.vat_number,
+        seller_country=settings.SELLER_COUNTRY,
+        credit_balance=cart.account.credit_balance,
+    )
+
+
+def _lock(cart_id: int) -> tuple[Account, Cart]:
+    """Account first, then the cart: the order every service that writes billing data keeps."""
+    account_id = Cart.objects.values_list("account_id", flat=True).get(pk=cart_id)
+    account = Account.objects.select_for_update().get(pk=account_id)
+    cart = Cart.objects.select_for_update().select_related("account").get(pk=cart_id)
+    return account, cart
+
+
+def _price_locked_cart(
+    *, account: Account, cart: Cart, cart_version: int, billing: BillingDetails, today: date
+) -> OrderPricing:
+    if cart.version != cart_version:
+        raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
+    requests = cart_requests(cart)
+    if not requests:
+        raise CheckoutError(_("Your cart is empty."))
+    for request in requests:
+        try:
+            check_purchase(
+                account=account,
+                product=request.plan.product,
+                plan=request.plan,
+                cycle=request.cycle,
+                seat_count=request.seat_count,
+            )
+        except PurchaseError as error:
+            raise CheckoutError(error.message) from error
+    try:
+        return preview_order(cart=cart, billing=billing, today=today)
+    except PricingError as error:
+        raise CheckoutError(str(error)) from error
+
+
+def place_order(
+    *,
+    cart: Cart,
+    cart_version: int,
+    billing: BillingDetails,
+    expected_amount_due: Money,
+    actor,
+    payment_method: PaymentMethod | None = None,
+    new_card: NewCard | None = None,
+    today: date | None = None,
+) -> Order:
+    """Place the order of one version of a cart, once. Raises CheckoutError or PaymentDeclined
+    with nothing changed."""
+    today = today or timezone.localdate()
+    idempotency_key = f"cart-{cart.pk}-v{cart_version}"
+
+    with transaction.atomic():
+        account, locked_cart = _lock(cart.pk)
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        pricing = _price_locked_cart(
+            account=account,
+            cart=locked_cart,
+            cart_version=cart_version,
+            billing=billing,
+            today=today,
+        )
+        if pricing.amount_due != expected_amount_due:
+            raise CheckoutError(
+                _("The total changed to %(total)s. Check it and place the order again.")
+                % {"total": format_money(pricing.amount_due)},
+                pricing=pricing,
+            )
+        if payment_method is not None and payment_method.account_id != account.pk:
+            raise CheckoutError(_("Choose one of your account's cards."))
+
+    gateway = get_gateway()
+    charge = None
+    if pricing.amount_due.amount > 0:
+        token = new_card.card.token if new_card else getattr(payment_method, "gateway_token", "")
+        if not token:
+            raise CheckoutError(_("Choose a saved card or enter a new one."))
+        # One key per order and card: a double submit charges once, and after a decline the
+        # same order can still be paid with another card.
+        card_key = hashlib.sha256(token.encode()).hexdigest()[:16]
+        charge = gateway.charge(
+            token=token, amount=pricing.amount_due, idempotency_key=f"{idempotency_key}-{card_key}"
+        )
+
+    try:
+        with transaction.atomic():
+            account, locked_cart = _lock(cart.pk)
+            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                # A concurrent submit won. With the same card it was the same charge; with
+                # another card ours is given back.
+                if charge is not None and charge.reference != existing.charge_reference:
+                    gateway.refund(reference=charge.reference)
+                return existing
+            final = _price_locked_cart(
+                account=account,
+                cart=locked_cart,
+                cart_version=cart_version,
+                billing=billing,
+                today=today,
+            )
+            if final.amount_due != pricing.amount_due:
+                raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
+            order = _write_order(
+                account=account,
+                cart=locked_cart,
+                pricing=final,
+                billing=billing,
+                idempotency_key=idempotency_key,
+                payment_method=payment_method,
+                new_card=new_card if charge else None,
+                charge_reference=charge.reference if charge else "",
+                actor=actor,
+                today=today,
+            )
+    except Exception:
+        if (
+            charge is not None
+            and not Order.objects.filter(idempotency_key=idempotency_key).exists()
+        ):
+            gateway.refund(reference=charge.reference)
+        raise
+    return order
+
+
+def _save_billing_details(*, account: Account, billing: BillingDetails, actor) -> None:
+    fields = [
+        "name", "address_line1", "address_line2", "postal_code", "city", "region", "country",
+        "vat_number",
+    ]  # fmt: skip
+    before = snapshot(account, fields)
+    vat_number = compact_vat_number(billing.vat_number)
+    for field in fields:
+        setattr(account, field, getattr(billing, field))
+    account.vat_number = vat_number
+    if vat_number and vat_number_is_valid(vat_number, billing.country):
+        account.vat_number_validated_at = timezone.now()
+        account.vat_number_validation = VAT_VALIDATION_METHOD
+    elif not vat_number:
+        account.vat_number_validated_at = None
+        account.vat_number_validation = ""
+    after = snapshot(account, fields)
+    changed = [field for field in fields if before[field] != after[field]]
+    account.save()
+    if changed:
+        record_audit_event(
+            actor=actor,
+            account=account,
+            action=AuditAction.CHANGED,
+            target=account,
+            before={f: before[f] for f in changed},
+            after={f: after[f] for f in changed},
+        )
+
+
+def _saved_card(*, account: Account, new_card: NewCard, actor) -> PaymentMethod:
+    card = new_card.card
+    card_method = PaymentMethod.objects.create(
+        account=account,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        cardholder_name=new_card.cardholder_name,
+        gateway_token=card.token,
+        is_default=not account.payment_methods.filter(is_default=True).exists(),
+    )
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.CREATED,
+        target=card_method,
+        after={"card": str(card_method), "is_default": card_method.is_default},
+    )
+    return card_method
+
+
+def _write_order(
+    *,
+    account: Account,
+    cart: Cart,
+    pricing: OrderPricing,
+    billing: BillingDetails,
+    idempotency_key: str,
+    payment_method: PaymentMethod | None,
+    new_card: NewCard | None,
+    charge_reference: str,
+    actor,
+    today: date,
+) -> Order:
+    _save_billing_details(account=account, billing=billing, actor=actor)
+    if new_card is not None:
+        payment_method = _saved_card(account=account, new_card=new_card, actor=actor)
+    amount_charged = pricing.amount_due if charge_reference else Money(0, pricing.currency)
+    order = Order.objects.create(
+        number=f"ORD-{today:%Y%m%d}-{secrets.token_hex(4).upper()}",
+        idempotency_key=idempotency_key,
+        account=account,
+        placed_by=actor,
+        subtotal=pricing.subtotal,
+        tax_rate=pricing.tax.rate,
+        tax_treatment=pricing.tax.treatment,
+        tax_country=pricing.tax.country,
+        tax=pricing.tax_amount,
+        total=pricing.total,
+        credit_applied=pricing.credit_applied,
+        amount_charged=amount_charged,
+        payment_method=payment_method if charge_reference else None,
+        charge_reference=charge_reference,
+        buyer_vat_number=account.vat_number,
+    )
+
+    # Trials being converted, locked in primary-key order after the account and the cart.
+    trials = {
+        s.product_id: s
+        for s in Subscription.objects.select_for_update()
+        .filter(account=account, product__in=[line.product for line in pricing.lines])
+        .filter(status__in=LIVE_STATUSES)
+        .order_by("pk")
+    }
+    for line in pricing.lines:
+        subscription = trials.get(line.product.pk)
+        if subscription is not None and subscription.status != SubscriptionStatus.TRIALING:
+            raise CheckoutError(
+                _("Your account already has %(product)s.") % {"product": line.product}
+            )
+        values = {
+            "plan": line.plan,
+            "cycle": line.cycle,
+            "seat_count": line.seat_count,
+            "unit_price": line.unit_price,
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_start": line.period_start,
+            "current_period_end": line.period_end,
+        }
+        if subscription is None:
+            kind = OrderLineKind.NEW_SUBSCRIPTION
+            subscription = Subscription.objects.create(
+                account=account, product=line.product, **values
+            )
+            record_audit_event(
+                actor=actor,
+                account=account,
+                action=AuditAction.CREATED,
+                target=subscription,
+                after={**values, "order": order.number},
+            )
+        else:
+            kind = OrderLineKind.TRIAL_CONVERSION
+            assigned = subscription.seat_assignments.count()
+            if line.seat_count < assigned:
+                raise CheckoutError(
+                    _("%(count)s seats of %(product)s are assigned: unassign some first.")
+                    % {"count": assigned, "product": line.product}
+                )
+            before = snapshot(subscription, list(values))
+            for field, value in values.items():
+                setattr(subscription, field, value)
+            subscription.save()
+            record_audit_event(
+                actor=actor,
+                account=account,
+                action=AuditAction.CHANGED,
+                target=subscription,
+                before=before,
+                after={**snapshot(subscription, list(values)), "order": order.number},
+            )
+        OrderLine.objects.create(
+            order=order,
+            kind=kind,
+            product=line.product,
+            product_name=line.product.name,
+            plan_name=line.plan.name,
+            cycle=line.cycle,
+            seat_count=line.seat_count,
+            unit_price=line.unit_price,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            amount=line.amount,
+            subscription=subscription,
+        )
+
+    if pricing.credit_applied.amount > 0:
+        CreditEntry.objects.create(
+            account=account,
+            amount=-pricing.credit_applied,
+            description=_("Credit used for order %(number)s") % {"number": order.number},
+            order=order,
+        )
+        account.credit_balance_amount -= pricing.credit_applied.amount
+        account.save(update_fields=["credit_balance_amount"])
+
+    issue_invoice(order=order, billing=billing, today=today)
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.ORDER_PLACED,
+        target=order,
+        after={
+            "total": order.total,
+            "charged": order.amount_charged,
+            "invoice": order.invoice.number,
+        },
+    )
+    empty_cart(cart=cart)
+
+    from checkout.tasks import send_order_confirmation_email
+
+    transaction.on_commit(lambda: send_order_confirmation_email.enqueue(order.pk))
+    return order
+
+
+def next_invoice_number(*, year: int) -> tuple[int, str]:
+    """The next number of the year's sequence, taken under the sequence row's lock. Call it in
+    the transaction that saves the invoice: if that rolls back, so does the number."""
+    try:
+        with transaction.atomic():
+            InvoiceSequence.objects.get_or_create(year=year)
+    except IntegrityError:
+        pass  # another transaction created the year's row at the same moment
+    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number, f"INV-{year}-{sequence.last_number:06d}"
+
+
+def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invoice:
+    account = order.account
+    sequence, number = next_invoice_number(year=today.year)
+    return Invoice.objects.create(
+        number=number,
+        year=today.year,
+        sequence=sequence,
+        order=order,
+        account=account,
+        language=account.language,
+        seller_name=settings.SELLER_NAME,
+        seller_address=settings.SELLER_ADDRESS,
+        seller_country=settings.SELLER_COUNTRY,
+        seller_vat_number=settings.SELLER_VAT_NUMBER,
+        buyer_name=billing.name,
+        buyer_address="\n".join(billing.address_lines),
+        buyer_country=billing.country,
+        buyer_vat_number=order.buyer_vat_number,
+    )

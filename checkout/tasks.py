@@ -1,0 +1,25 @@
+"""Background work of checkout (Django Tasks API): the order confirmation email."""
+
+from django_tasks import task
+
+from billing_center.emails import send_templated_email
+from checkout.models import Order
+from subscriptions.tasks import billing_contact_emails
+
+
+@task()
+def send_order_confirmation_email(order_id: int) -> None:
+    order = (
+        Order.objects.select_related("account", "invoice", "payment_method", "placed_by")
+        .prefetch_related("lines")
+        .get(pk=order_id)
+    )
+    recipients = billing_contact_emails(order.account)
+    if order.placed_by and order.placed_by.email not in recipients:
+        recipients.append(order.placed_by.email)
+    send_templated_email(
+        to=recipients,
+        template="order_confirmation",
+        context={"order": order, "account": order.account, "invoice": order.invoice},
+        language=order.account.language,
+    )

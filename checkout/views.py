@@ -1,0 +1,169 @@
+"""Checkout (SPEC A.7–A.9), the order confirmation and invoices."""
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from moneyed import Money
+
+from billing_center.access import billing_contact_required, get_for_account
+from cart.selectors import cart_with_items
+from checkout import selectors
+from checkout.forms import CheckoutForm
+from checkout.gateway import PaymentDeclined, get_gateway
+from checkout.services import BillingDetails, CheckoutError, NewCard, place_order, preview_order
+from checkout.tax import MissingVatRate
+
+
+def _billing_from(form: CheckoutForm) -> BillingDetails:
+    data = form.cleaned_data
+    return BillingDetails(
+        name=data["name"],
+        address_line1=data["address_line1"],
+        address_line2=data["address_line2"],
+        postal_code=data["postal_code"],
+        city=data["city"],
+        region=data["region"],
+        country=data["country"],
+        vat_number=data["vat_number"],
+    )
+
+
+def _initial(account, cart, pricing, cards):
+    billing = BillingDetails.of_account(account)
+    default = next((card for card in cards if card.is_default), None) or (
+        cards[0] if cards else None
+    )
+    return {
+        **billing.__dict__,
+        "payment": str(default.pk) if default else "new",
+        "cart_version": cart.version,
+        "expected_amount_due": pricing.amount_due.amount,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def checkout(request):
+    account = request.account
+    cart = cart_with_items(owner=request.user)
+    if cart is None or not cart.items.all():
+        messages.info(request, _("Your cart is empty."))
+        return redirect("cart:detail")
+    cards = list(selectors.saved_cards(account=account))
+    try:
+        pricing = preview_order(cart=cart, billing=BillingDetails.of_account(account))
+    except MissingVatRate:
+        messages.error(request, _("We cannot sell to your country right now. Please contact us."))
+        return redirect("cart:detail")
+
+    form = CheckoutForm(
+        request.POST or None,
+        initial=_initial(account, cart, pricing, cards),
+        saved_cards=cards,
+    )
+    if request.method == "POST" and form.is_valid():
+        billing = _billing_from(form)
+        try:
+            pricing = preview_order(cart=cart, billing=billing)
+            new_card = None
+            if pricing.amount_due.amount > 0 and form.uses_new_card:
+                data = form.cleaned_data
+                # The number and CVC go to the gateway only; they are not kept anywhere here.
+                new_card = NewCard(
+                    card=get_gateway().tokenize_card(
+                        number=data["card_number"],
+                        exp_month=data["exp_month"],
+                        exp_year=data["exp_year"],
+                        cvc=data["card_cvc"],
+                        cardholder_name=data["cardholder_name"],
+                    ),
+                    cardholder_name=data["cardholder_name"],
+                )
+            order = place_order(
+                cart=cart,
+                cart_version=form.cleaned_data["cart_version"],
+                billing=billing,
+                expected_amount_due=Money(
+                    form.cleaned_data["expected_amount_due"], account.currency
+                ),
+                actor=request.user,
+                payment_method=None if form.uses_new_card else form.saved_card,
+                new_card=new_card,
+            )
+        except PaymentDeclined as declined:
+            form.add_error(None, declined.message)
+        except CheckoutError as error:
+            form.add_error(None, error.message)
+            if error.pricing is not None:
+                pricing = error.pricing
+                form = _rebound(form, pricing, cards)
+        except MissingVatRate:
+            form.add_error(
+                "country", _("We cannot sell to this country right now. Please contact us.")
+            )
+        else:
+            return redirect("checkout:order_confirmation", number=order.number)
+    return render(
+        request,
+        "checkout/checkout.html",
+        {"cart": cart, "pricing": pricing, "form": form, "cards": cards},
+    )
+
+
+def _rebound(form: CheckoutForm, pricing, cards) -> CheckoutForm:
+    """The same answers again, carrying the new total the page now shows."""
+    data = form.data.copy()
+    data["expected_amount_due"] = str(pricing.amount_due.amount)
+    rebound = CheckoutForm(data, saved_cards=cards)
+    rebound.is_valid()
+    for error in form.non_field_errors():
+        rebound.add_error(None, error)
+    return rebound
+
+
+@require_GET
+@billing_contact_required
+def order_confirmation(request, number: str):
+    order = get_for_account(selectors.orders_for_display(), account=request.account, number=number)
+    return render(request, "checkout/order_confirmation.html", {"order": order})
+
+
+@require_GET
+@billing_contact_required
+def invoice_list(request):
+    invoices = selectors.invoices_of_account(account=request.account)
+    return render(request, "checkout/invoices.html", {"invoices": invoices})
+
+
+@require_GET
+@billing_contact_required
+def invoice_detail(request, number: str):
+    invoice = get_for_account(
+        selectors.invoices_for_display(), account=request.account, number=number
+    )
+    return render(
+        request, "checkout/invoice_detail.html", {"invoice": invoice, "order": invoice.order}
+    )
+
+
+@require_GET
+@billing_contact_required
+def invoice_pdf(request, number: str):
+    """The invoice as a PDF, in the language it was issued in (the account's)."""
+    from weasyprint import HTML
+
+    invoice = get_for_account(
+        selectors.invoices_for_display(), account=request.account, number=number
+    )
+    with translation.override(invoice.language):
+        html = render_to_string(
+            "checkout/invoice_pdf.html", {"invoice": invoice, "order": invoice.order}
+        )
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    return response

@@ -1,0 +1,201 @@
+"""Writes to subscriptions, trials, seats and members (STYLE habit 2: keyword-only, no request)."""
+
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing_center.audit import record_audit_event
+from billing_center.models import AuditAction, User
+from catalog.models import BillingCycle, Plan, Product
+from checkout.pricing import PricingError, catalog_unit_price
+from subscriptions.models import (
+    LIVE_STATUSES,
+    Account,
+    Membership,
+    Role,
+    SeatAssignment,
+    Subscription,
+    SubscriptionStatus,
+    Trial,
+)
+
+
+class SubscriptionError(Exception):
+    """A change that cannot be made; the message is for the billing contact."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def can_try(*, account: Account, product: Product) -> bool:
+    """Try is offered when the product has a trial, the account never tried it and has no live
+    subscription of it."""
+    return (
+        product.trial_offered
+        and not Trial.objects.filter(account=account, product=product).exists()
+        and not Subscription.objects.filter(
+            account=account, product=product, status__in=LIVE_STATUSES
+        ).exists()
+    )
+
+
+def start_trial(
+    *,
+    account: Account,
+    product: Product,
+    plan: Plan,
+    seat_count: int,
+    actor,
+    today: date | None = None,
+) -> Subscription:
+    """Start the free trial of a product: `trialing` until its end, no payment, a welcome email."""
+    from subscriptions.tasks import send_trial_welcome_email
+
+    today = today or timezone.localdate()
+    if not product.is_active or not product.trial_offered:
+        raise SubscriptionError(_("%(product)s has no free trial.") % {"product": product})
+    if plan.product_id != product.pk or not plan.is_active:
+        raise SubscriptionError(
+            _("This plan is not available for %(product)s.") % {"product": product}
+        )
+    if not plan.min_seats <= seat_count <= plan.max_seats:
+        raise SubscriptionError(
+            _("Choose between %(min)s and %(max)s seats.")
+            % {"min": plan.min_seats, "max": plan.max_seats}
+        )
+    try:
+        # The trial is billed at the monthly price if it is converted without another choice.
+        unit_price = catalog_unit_price(
+            plan=plan, cycle=BillingCycle.MONTHLY, currency=account.currency
+        )
+    except PricingError as error:
+        raise SubscriptionError(str(error)) from error
+
+    trial_end = today + timedelta(days=product.trial_days)
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=account.pk)
+        if Subscription.objects.filter(
+            account=account, product=product, status__in=LIVE_STATUSES
+        ).exists():
+            raise SubscriptionError(
+                _("Your account already has %(product)s.") % {"product": product}
+            )
+        try:
+            with transaction.atomic():
+                Trial.objects.create(
+                    account=account,
+                    product=product,
+                    started_on=today,
+                    ends_on=trial_end,
+                    started_by=actor,
+                )
+        except IntegrityError:
+            raise SubscriptionError(
+                _("Your account has already had a free trial of %(product)s.")
+                % {"product": product}
+            ) from None
+        subscription = Subscription.objects.create(
+            account=account,
+            product=product,
+            plan=plan,
+            cycle=BillingCycle.MONTHLY,
+            seat_count=seat_count,
+            unit_price=unit_price,
+            status=SubscriptionStatus.TRIALING,
+            current_period_start=today,
+            current_period_end=trial_end,
+            trial_end=trial_end,
+        )
+        record_audit_event(
+            actor=actor,
+            account=account,
+            action=AuditAction.TRIAL_STARTED,
+            target=subscription,
+            after={"plan": plan.name, "seat_count": seat_count, "trial_end": trial_end},
+        )
+        transaction.on_commit(lambda: send_trial_welcome_email.enqueue(subscription.pk))
+    return subscription
+
+
+def _lock_subscription(subscription: Subscription) -> Subscription:
+    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+
+
+@transaction.atomic
+def assign_seat(*, subscription: Subscription, user: User, actor) -> SeatAssignment:
+    """Give one seat to a user of the account; never more seats than the subscription has."""
+    subscription = _lock_subscription(subscription)
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None or membership.account_id != subscription.account_id:
+        raise SubscriptionError(_("Only users of your account can get a seat."))
+    if not subscription.is_live:
+        raise SubscriptionError(_("This subscription has ended."))
+    if subscription.seat_assignments.filter(user=user).exists():
+        raise SubscriptionError(_("%(user)s already has a seat.") % {"user": user.email})
+    assigned = subscription.seat_assignments.count()
+    if assigned >= subscription.seat_count:
+        raise SubscriptionError(
+            _("All %(count)s seats are assigned: unassign one or add seats first.")
+            % {"count": subscription.seat_count}
+        )
+    assignment = SeatAssignment.objects.create(subscription=subscription, user=user)
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.SEAT_ASSIGNED,
+        target=subscription,
+        before={"assigned": assigned},
+        after={"assigned": assigned + 1, "user": user.email},
+    )
+    return assignment
+
+
+@transaction.atomic
+def unassign_seat(*, subscription: Subscription, user: User, actor) -> None:
+    subscription = _lock_subscription(subscription)
+    assigned = subscription.seat_assignments.count()
+    deleted, _detail = subscription.seat_assignments.filter(user=user).delete()
+    if not deleted:
+        raise SubscriptionError(_("%(user)s has no seat to unassign.") % {"user": user.email})
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.SEAT_UNASSIGNED,
+        target=subscription,
+        before={"assigned": assigned, "user": user.email},
+        after={"assigned": assigned - 1},
+    )
+
+
+@transaction.atomic
+def invite_member(*, account: Account, email: str, full_name: str, actor) -> User:
+    """Add a person to the account as a member (an invitation email lets them set a password).
+    Someone already in the account is returned as they are; someone in another account is an
+    error, since a person belongs to one account only."""
+    from subscriptions.tasks import send_invitation_email
+
+    email = User.objects.normalize_email(email).strip().lower()
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        membership = Membership.objects.filter(user=user).first()
+        if membership is None or membership.account_id != account.pk:
+            raise SubscriptionError(
+                _("%(email)s belongs to another account and cannot be added.") % {"email": email}
+            )
+        return user
+    user = User.objects.create_user(email, None, full_name=full_name.strip())
+    Membership.objects.create(user=user, account=account, role=Role.MEMBER)
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.MEMBER_INVITED,
+        target=user,
+        after={"email": email, "role": Role.MEMBER.label},
+    )
+    transaction.on_commit(
+        lambda: send_invitation_email.enqueue(user.pk, actor.pk if actor else None)
+    )
+    return user

@@ -1,0 +1,57 @@
+"""Background work of the subscriptions app (Django Tasks API): the emails it sends."""
+
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_tasks import task
+
+from billing_center.emails import send_templated_email
+from billing_center.models import User
+from subscriptions.models import Subscription
+
+
+def billing_contact_emails(account) -> list[str]:
+    return list(
+        account.memberships.filter(role="billing_contact").values_list("user__email", flat=True)
+    )
+
+
+@task()
+def send_trial_welcome_email(subscription_id: int) -> None:
+    subscription = Subscription.objects.select_related("account", "product", "plan").get(
+        pk=subscription_id
+    )
+    account = subscription.account
+    send_templated_email(
+        to=billing_contact_emails(account),
+        template="trial_welcome",
+        context={"subscription": subscription, "account": account},
+        language=account.language,
+    )
+
+
+@task()
+def send_invitation_email(user_id: int, invited_by_id: int | None) -> None:
+    user = User.objects.select_related("membership__account").get(pk=user_id)
+    inviter = User.objects.filter(pk=invited_by_id).first()
+    account = user.membership.account
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    send_templated_email(
+        to=[user.email],
+        template="invitation",
+        context={
+            "user": user,
+            "account": account,
+            "inviter": inviter,
+            "set_password_url": f"{settings.SITE_URL}{path}",
+        },
+        language=account.language,
+    )
