@@ -6,7 +6,14 @@ from billing_center.admin import AuditedAdminMixin
 from billing_center.money import format_money
 from checkout.admin import CARD_FIELDS, CARD_READONLY_FIELDS
 from checkout.models import PaymentMethod
-from subscriptions.models import Account, Membership, SeatAssignment, Subscription
+from subscriptions.models import (
+    Account,
+    CreditEntry,
+    Membership,
+    SeatAssignment,
+    Subscription,
+    Trial,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -167,3 +174,34 @@ class SeatAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "subscription__plan",
     ]
     autocomplete_fields = ["user", "subscription"]
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ["account", "product", "started_on", "ends_on", "started_by"]
+    list_filter = ["product"]
+    search_fields = ["account__name", "product__name"]
+    list_select_related = ["account", "product", "started_by"]
+    readonly_fields = ["account", "product", "started_on", "ends_on", "started_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    """The credit ledger: the account's balance is the sum of these rows, so none is edited."""
+
+    list_display = ["created_at", "account", "amount", "description", "order"]
+    search_fields = ["account__name", "description", "order__number"]
+    list_select_related = ["account", "order"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

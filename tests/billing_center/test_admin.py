@@ -6,11 +6,17 @@ from django.urls import reverse
 from billing_center.models import AuditAction, AuditEvent
 from tests.factories import (
     AuditEventFactory,
+    CartItemFactory,
+    CreditEntryFactory,
+    GatewayChargeFactory,
+    InvoiceFactory,
     MembershipFactory,
+    OrderLineFactory,
     PaymentMethodFactory,
     PriceFactory,
     SeatAssignmentFactory,
     SubscriptionFactory,
+    TrialFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +32,13 @@ MODELS = [
     "subscriptions.subscription",
     "subscriptions.seatassignment",
     "checkout.paymentmethod",
+    "checkout.order",
+    "checkout.invoice",
+    "checkout.vatrate",
+    "checkout.gatewaycharge",
+    "cart.cart",
+    "subscriptions.trial",
+    "subscriptions.creditentry",
 ]
 
 
@@ -36,6 +49,12 @@ def data():
     PriceFactory(plan=subscription.plan)
     PaymentMethodFactory(account=subscription.account, is_default=True)
     AuditEventFactory(account=subscription.account)
+    invoice = InvoiceFactory(order__account=subscription.account)
+    OrderLineFactory(order=invoice.order)
+    CartItemFactory(cart__account=subscription.account)
+    TrialFactory(account=subscription.account)
+    CreditEntryFactory(account=subscription.account)
+    GatewayChargeFactory()
     return subscription
 
 
@@ -124,3 +143,41 @@ def test_account_currency_cannot_change_once_set(admin_client):
         admin_url("subscriptions.account", "change", membership.account.pk)
     ).content.decode()
     assert 'name="currency"' not in html
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["checkout.order", "checkout.invoice", "subscriptions.creditentry", "checkout.gatewaycharge"],
+)
+def test_records_cannot_be_added_or_deleted(admin_client, data, label):
+    from django.apps import apps
+
+    obj = apps.get_model(label).objects.first()
+    assert admin_client.get(admin_url(label, "add")).status_code == 403
+    assert admin_client.post(admin_url(label, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    assert apps.get_model(label).objects.filter(pk=obj.pk).exists()
+
+
+def test_staff_edit_vat_rates_with_an_audit_event(admin_client):
+    from checkout.models import VatRate
+
+    rate = VatRate.objects.get(country="FR")
+    response = admin_client.post(
+        admin_url("checkout.vatrate", "change", rate.pk), {"country": "FR", "rate": "21.00"}
+    )
+    assert response.status_code == 302
+    rate.refresh_from_db()
+    assert str(rate.rate) == "21.00"
+    assert AuditEvent.objects.filter(object_type="checkout.vatrate").exists()
+
+
+def test_a_vat_rate_of_100_or_more_is_refused(admin_client):
+    from checkout.models import VatRate
+
+    rate = VatRate.objects.get(country="FR")
+    response = admin_client.post(
+        admin_url("checkout.vatrate", "change", rate.pk), {"country": "FR", "rate": "100"}
+    )
+    assert response.status_code == 200
+    rate.refresh_from_db()
+    assert str(rate.rate) == "20.00"

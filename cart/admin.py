@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from cart.models import Cart, CartItem
+
+
+class CartItemInline(admin.TabularInline):
+    model = CartItem
+    extra = 0
+    fields = ["product", "plan", "cycle", "seat_count", "added_at"]
+    readonly_fields = ["added_at"]
+
+
+@admin.register(Cart)
+class CartAdmin(admin.ModelAdmin):
+    """Carts are the customers' own: staff look at them to help, and may empty one."""
+
+    list_display = ["owner", "account", "item_count", "version", "updated_at"]
+    search_fields = ["owner__email", "account__name"]
+    list_select_related = ["owner", "account"]
+    readonly_fields = ["owner", "account", "version", "updated_at"]
+    inlines = [CartItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_total=Count("items"))
+
+    @admin.display(description=_("cart items"), ordering="item_total")
+    def item_count(self, cart):
+        return cart.item_total
