@@ -199,3 +199,14 @@ def invite_member(*, account: Account, email: str, full_name: str, actor) -> Use
         lambda: send_invitation_email.enqueue(user.pk, actor.pk if actor else None)
     )
     return user
+
+
+@transaction.atomic
+def invite_member_to_seat(*, subscription: Subscription, email: str, full_name: str, actor) -> User:
+    """Invite a person and give them a seat, or do neither (no seat free: nobody is invited)."""
+    user = invite_member(
+        account=subscription.account, email=email, full_name=full_name, actor=actor
+    )
+    if not subscription.seat_assignments.filter(user=user).exists():
+        assign_seat(subscription=subscription, user=user, actor=actor)
+    return user

@@ -112,13 +112,12 @@ def invite(request, pk: int):
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
-            user = services.invite_member(
-                account=request.account,
+            user = services.invite_member_to_seat(
+                subscription=subscription,
                 email=form.cleaned_data["email"],
                 full_name=form.cleaned_data["full_name"],
                 actor=request.user,
             )
-            services.assign_seat(subscription=subscription, user=user, actor=request.user)
         except services.SubscriptionError as error:
             form.add_error("email", error.message)
         else:
