@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 from moneyed import Money
 
@@ -45,6 +46,8 @@ def _initial(account, cart, pricing, cards):
     }
 
 
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@sensitive_variables("data", "new_card")
 @require_http_methods(["GET", "POST"])
 @billing_contact_required
 def checkout(request):

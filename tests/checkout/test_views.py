@@ -262,3 +262,14 @@ class TestConfirmationAndInvoices:
         # session, user, membership + account, invoices + orders, cart item count
         with django_assert_num_queries(5):
             contact_client.get(reverse("checkout:invoices"))
+
+
+def test_an_error_report_would_hide_the_card_number(contact_client, item):
+    """Were the checkout ever to fail with a server error, the report must not carry the card."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    response = contact_client.post(CHECKOUT, form_data(item, card_number="4000 0000 0000 0002"))
+    cleaned = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert "0002" not in cleaned["card_number"]
+    assert "123" not in cleaned["card_cvc"]
+    assert cleaned["city"] == "Paris"

@@ -81,7 +81,9 @@ def test_a_billing_contact_starts_a_trial_in_english(page: Page, live_server, de
     page.get_by_role("button", name="Start Trial").click()
 
     expect(page.get_by_role("heading", name="Confirmation")).to_be_visible()
-    expect(page.get_by_text("Your free trial of GoTo Training Standard has started.")).to_be_visible()
+    expect(
+        page.get_by_text("Your free trial of GoTo Training Standard has started.")
+    ).to_be_visible()
     page.screenshot(path=screenshot_dir / "trial-started-en.png", full_page=True)
     trial = Subscription.objects.get(account__name="Globex Corp", product__slug="goto-training")
     assert trial.status == "trialing"
