@@ -43,7 +43,8 @@ class Cart(models.Model):
 
 
 class CartItem(models.Model):
-    """A new subscription in the cart (or, for a product in trial, its conversion to paid)."""
+    """A new subscription in the cart (for a product in trial, its conversion to paid), or a
+    change of a live subscription's seats, tier or cycle (`subscription` set)."""
 
     cart = models.ForeignKey(
         Cart, verbose_name=_("cart"), on_delete=models.CASCADE, related_name="items"
@@ -54,6 +55,14 @@ class CartItem(models.Model):
     plan = models.ForeignKey("catalog.Plan", verbose_name=_("plan"), on_delete=models.CASCADE)
     cycle = models.CharField(_("billing cycle"), max_length=10, choices=BillingCycle.choices)
     seat_count = models.PositiveIntegerField(_("seats"))
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        verbose_name=_("subscription changed"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
 
     class Meta:
@@ -70,3 +79,7 @@ class CartItem(models.Model):
 
     def __str__(self):
         return f"{self.plan} × {self.seat_count} ({self.get_cycle_display()})"
+
+    @property
+    def is_change(self) -> bool:
+        return self.subscription_id is not None

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cart.models import Cart, CartItem
 from catalog.models import BillingCycle, Plan, Product
@@ -45,6 +46,68 @@ def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_co
         raise PurchaseError(_("Your account already has %(product)s.") % {"product": product})
 
 
+def check_change(*, subscription: Subscription, plan: Plan, cycle: str, seat_count: int) -> None:
+    """The rules a change of a live subscription must follow (SPEC flow B), checked when it goes
+    into the cart and again, under lock, when the order is placed."""
+    product = subscription.product
+    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE):
+        raise PurchaseError(_("This subscription cannot be changed."))
+    if plan.product_id != product.pk or not plan.is_active:
+        raise PurchaseError(_("This plan is not available for %(product)s.") % {"product": product})
+    if cycle not in BillingCycle.values:
+        raise PurchaseError(_("Choose Monthly or Annual."))
+    if not plan.min_seats <= seat_count <= plan.max_seats:
+        raise PurchaseError(
+            _("Choose between %(min)s and %(max)s seats.")
+            % {"min": plan.min_seats, "max": plan.max_seats}
+        )
+    assigned = subscription.seat_assignments.count()
+    if seat_count < assigned:
+        raise PurchaseError(
+            ngettext(
+                "%(assigned)s seat is assigned: unassign %(excess)s first, or keep at least "
+                "%(assigned)s seat.",
+                "%(assigned)s seats are assigned: unassign %(excess)s first, or keep at least "
+                "%(assigned)s seats.",
+                assigned,
+            )
+            % {"assigned": assigned, "excess": assigned - seat_count}
+        )
+    if (plan.pk, cycle, seat_count) == (
+        subscription.plan_id,
+        subscription.cycle,
+        subscription.seat_count,
+    ):
+        raise PurchaseError(_("Nothing changes: choose another number of seats, plan or cycle."))
+    try:
+        catalog_unit_price(plan=plan, cycle=cycle, currency=subscription.account.currency)
+    except PricingError as error:
+        raise PurchaseError(str(error)) from error
+
+
+@transaction.atomic
+def add_change_to_cart(
+    *, cart: Cart, subscription: Subscription, plan: Plan, cycle: str, seat_count: int
+) -> CartItem:
+    """Put a change of a live subscription in the cart (replacing one already there)."""
+    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    if subscription.account_id != cart.account_id:
+        raise PurchaseError(_("This subscription is not part of your account."))
+    check_change(subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count)
+    item, _created = CartItem.objects.update_or_create(
+        cart=cart,
+        product=subscription.product,
+        defaults={
+            "plan": plan,
+            "cycle": cycle,
+            "seat_count": seat_count,
+            "subscription": subscription,
+        },
+    )
+    _touch(cart)
+    return item
+
+
 def get_cart(*, owner, account) -> Cart:
     cart, _created = Cart.objects.get_or_create(owner=owner, defaults={"account": account})
     return cart
@@ -68,7 +131,7 @@ def add_to_cart(
     item, _created = CartItem.objects.update_or_create(
         cart=cart,
         product=product,
-        defaults={"plan": plan, "cycle": cycle, "seat_count": seat_count},
+        defaults={"plan": plan, "cycle": cycle, "seat_count": seat_count, "subscription": None},
     )
     _touch(cart)
     return item
@@ -77,9 +140,16 @@ def add_to_cart(
 @transaction.atomic
 def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int) -> CartItem:
     cart = Cart.objects.select_for_update().get(pk=item.cart_id)
-    check_purchase(
-        account=cart.account, product=item.product, plan=plan, cycle=cycle, seat_count=seat_count
-    )
+    if item.subscription is not None:
+        check_change(subscription=item.subscription, plan=plan, cycle=cycle, seat_count=seat_count)
+    else:
+        check_purchase(
+            account=cart.account,
+            product=item.product,
+            plan=plan,
+            cycle=cycle,
+            seat_count=seat_count,
+        )
     item.plan, item.cycle, item.seat_count = plan, cycle, seat_count
     item.save(update_fields=["plan", "cycle", "seat_count"])
     _touch(cart)

@@ -166,6 +166,10 @@ class Order(models.Model):
     total = MoneyField(_("total"), max_digits=12, decimal_places=2)
     credit_applied = MoneyField(_("credit applied"), max_digits=12, decimal_places=2)
     amount_charged = MoneyField(_("amount charged"), max_digits=12, decimal_places=2)
+    # A negative total becomes account credit: how much this order added to the balance.
+    credit_added = MoneyField(
+        _("credit added"), max_digits=12, decimal_places=2, default=0, default_currency="EUR"
+    )
     payment_method = models.ForeignKey(
         PaymentMethod,
         verbose_name=_("payment method"),
@@ -186,7 +190,9 @@ class Order(models.Model):
                 condition=Q(tax_treatment__in=TaxTreatment.values), name="order_tax_treatment_valid"
             ),
             models.CheckConstraint(
-                condition=Q(amount_charged__gte=0) & Q(credit_applied__gte=0),
+                condition=Q(amount_charged__gte=0)
+                & Q(credit_applied__gte=0)
+                & Q(credit_added__gte=0),
                 name="order_charge_and_credit_not_negative",
             ),
         ]
@@ -198,6 +204,8 @@ class Order(models.Model):
 class OrderLineKind(models.TextChoices):
     NEW_SUBSCRIPTION = "new_subscription", _("New subscription")
     TRIAL_CONVERSION = "trial_conversion", _("Trial converted to a subscription")
+    CHANGE = "change", _("New period from today")
+    PRORATION_CREDIT = "proration_credit", _("Credit for the unused time")
 
 
 class OrderLine(models.Model):

@@ -25,7 +25,7 @@ from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction
 from billing_center.money import format_money
 from cart.models import Cart
-from cart.services import PurchaseError, check_purchase, empty_cart
+from cart.services import PurchaseError, check_change, check_purchase, empty_cart
 from checkout.gateway import PaymentDeclined, TokenizedCard, get_gateway
 from checkout.models import (
     Invoice,
@@ -100,17 +100,39 @@ class NewCard:
     cardholder_name: str
 
 
-def cart_requests(cart: Cart) -> list[PurchaseRequest]:
-    items = cart.items.select_related("plan__product").prefetch_related("plan__prices")
-    return [PurchaseRequest(plan=i.plan, cycle=i.cycle, seat_count=i.seat_count) for i in items]
+def cart_requests(cart: Cart, live: dict | None = None) -> list[PurchaseRequest]:
+    """What the cart asks for. `live` maps product ids to the account's live subscriptions as
+    read under lock; changes are priced against those, not against what the page once saw."""
+    items = cart.items.select_related(
+        "plan__product", "subscription__plan", "subscription__product"
+    ).prefetch_related("plan__prices")
+    requests = []
+    for item in items:
+        subscription = item.subscription
+        if subscription is not None and live is not None:
+            subscription = live.get(item.product_id)
+            if subscription is None or subscription.pk != item.subscription_id:
+                raise CheckoutError(
+                    _("%(product)s changed in the meantime. Check the order again.")
+                    % {"product": item.product}
+                )
+        requests.append(
+            PurchaseRequest(
+                plan=item.plan,
+                cycle=item.cycle,
+                seat_count=item.seat_count,
+                subscription=subscription,
+            )
+        )
+    return requests
 
 
 def preview_order(
-    *, cart: Cart, billing: BillingDetails, today: date | None = None
+    *, cart: Cart, billing: BillingDetails, today: date | None = None, live: dict | None = None
 ) -> OrderPricing:
     """What the checkout page shows; place_order charges exactly this."""
     return price_order(
-        requests=cart_requests(cart),
+        requests=cart_requests(cart, live),
         currency=cart.account.currency,
         today=today or timezone.localdate(),
         country=billing.country,
@@ -120,35 +142,59 @@ def preview_order(
     )
 
 
-def _lock(cart_id: int) -> tuple[Account, Cart]:
-    """Account first, then the cart: the order every service that writes billing data keeps."""
+def _lock(cart_id: int) -> tuple[Account, Cart, dict[int, Subscription]]:
+    """Account first, then the cart, then the account's live subscriptions of the cart's
+    products in primary-key order: the order every service that writes billing data keeps."""
     account_id = Cart.objects.values_list("account_id", flat=True).get(pk=cart_id)
     account = Account.objects.select_for_update().get(pk=account_id)
-    cart = Cart.objects.select_for_update().select_related("account").get(pk=cart_id)
-    return account, cart
+    cart = Cart.objects.select_for_update().get(pk=cart_id)
+    cart.account = account
+    live = {
+        s.product_id: s
+        for s in Subscription.objects.select_for_update()
+        .filter(account=account, status__in=LIVE_STATUSES)
+        .filter(product__in=cart.items.values("product"))
+        .select_related("plan", "product")
+        .order_by("pk")
+    }
+    return account, cart, live
 
 
 def _price_locked_cart(
-    *, account: Account, cart: Cart, cart_version: int, billing: BillingDetails, today: date
+    *,
+    account: Account,
+    cart: Cart,
+    live: dict[int, Subscription],
+    cart_version: int,
+    billing: BillingDetails,
+    today: date,
 ) -> OrderPricing:
     if cart.version != cart_version:
         raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
-    requests = cart_requests(cart)
+    requests = cart_requests(cart, live)
     if not requests:
         raise CheckoutError(_("Your cart is empty."))
     for request in requests:
         try:
-            check_purchase(
-                account=account,
-                product=request.plan.product,
-                plan=request.plan,
-                cycle=request.cycle,
-                seat_count=request.seat_count,
-            )
+            if request.subscription is not None:
+                check_change(
+                    subscription=request.subscription,
+                    plan=request.plan,
+                    cycle=request.cycle,
+                    seat_count=request.seat_count,
+                )
+            else:
+                check_purchase(
+                    account=account,
+                    product=request.plan.product,
+                    plan=request.plan,
+                    cycle=request.cycle,
+                    seat_count=request.seat_count,
+                )
         except PurchaseError as error:
             raise CheckoutError(error.message) from error
     try:
-        return preview_order(cart=cart, billing=billing, today=today)
+        return preview_order(cart=cart, billing=billing, today=today, live=live)
     except PricingError as error:
         raise CheckoutError(str(error)) from error
 
@@ -170,13 +216,14 @@ def place_order(
     idempotency_key = f"cart-{cart.pk}-v{cart_version}"
 
     with transaction.atomic():
-        account, locked_cart = _lock(cart.pk)
+        account, locked_cart, live = _lock(cart.pk)
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
         pricing = _price_locked_cart(
             account=account,
             cart=locked_cart,
+            live=live,
             cart_version=cart_version,
             billing=billing,
             today=today,
@@ -205,7 +252,7 @@ def place_order(
 
     try:
         with transaction.atomic():
-            account, locked_cart = _lock(cart.pk)
+            account, locked_cart, live = _lock(cart.pk)
             existing = Order.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 # A concurrent submit won. With the same card it was the same charge; with
@@ -216,6 +263,7 @@ def place_order(
             final = _price_locked_cart(
                 account=account,
                 cart=locked_cart,
+                live=live,
                 cart_version=cart_version,
                 billing=billing,
                 today=today,
@@ -225,6 +273,7 @@ def place_order(
             order = _write_order(
                 account=account,
                 cart=locked_cart,
+                live=live,
                 pricing=final,
                 billing=billing,
                 idempotency_key=idempotency_key,
@@ -300,6 +349,7 @@ def _write_order(
     *,
     account: Account,
     cart: Cart,
+    live: dict[int, Subscription],
     pricing: OrderPricing,
     billing: BillingDetails,
     idempotency_key: str,
@@ -325,70 +375,20 @@ def _write_order(
         tax=pricing.tax_amount,
         total=pricing.total,
         credit_applied=pricing.credit_applied,
+        credit_added=pricing.credit_added,
         amount_charged=amount_charged,
         payment_method=payment_method if charge_reference else None,
         charge_reference=charge_reference,
         buyer_vat_number=account.vat_number,
     )
 
-    # Trials being converted, locked in primary-key order after the account and the cart.
-    trials = {
-        s.product_id: s
-        for s in Subscription.objects.select_for_update()
-        .filter(account=account, product__in=[line.product for line in pricing.lines])
-        .filter(status__in=LIVE_STATUSES)
-        .order_by("pk")
-    }
     for line in pricing.lines:
-        subscription = trials.get(line.product.pk)
-        if subscription is not None and subscription.status != SubscriptionStatus.TRIALING:
-            raise CheckoutError(
-                _("Your account already has %(product)s.") % {"product": line.product}
-            )
-        values = {
-            "plan": line.plan,
-            "cycle": line.cycle,
-            "seat_count": line.seat_count,
-            "unit_price": line.unit_price,
-            "status": SubscriptionStatus.ACTIVE,
-            "current_period_start": line.period_start,
-            "current_period_end": line.period_end,
-        }
-        if subscription is None:
-            kind = OrderLineKind.NEW_SUBSCRIPTION
-            subscription = Subscription.objects.create(
-                account=account, product=line.product, **values
-            )
-            record_audit_event(
-                actor=actor,
-                account=account,
-                action=AuditAction.CREATED,
-                target=subscription,
-                after={**values, "order": order.number},
-            )
-        else:
-            kind = OrderLineKind.TRIAL_CONVERSION
-            assigned = subscription.seat_assignments.count()
-            if line.seat_count < assigned:
-                raise CheckoutError(
-                    _("%(count)s seats of %(product)s are assigned: unassign some first.")
-                    % {"count": assigned, "product": line.product}
-                )
-            before = snapshot(subscription, list(values))
-            for field, value in values.items():
-                setattr(subscription, field, value)
-            subscription.save()
-            record_audit_event(
-                actor=actor,
-                account=account,
-                action=AuditAction.CHANGED,
-                target=subscription,
-                before=before,
-                after={**snapshot(subscription, list(values)), "order": order.number},
-            )
+        subscription = _apply_line(account=account, live=live, line=line, order=order, actor=actor)
         OrderLine.objects.create(
             order=order,
-            kind=kind,
+            kind=OrderLineKind.TRIAL_CONVERSION
+            if line.kind == OrderLineKind.NEW_SUBSCRIPTION and subscription.trial_end
+            else line.kind,
             product=line.product,
             product_name=line.product.name,
             plan_name=line.plan.name,
@@ -410,6 +410,15 @@ def _write_order(
         )
         account.credit_balance_amount -= pricing.credit_applied.amount
         account.save(update_fields=["credit_balance_amount"])
+    if pricing.credit_added.amount > 0:
+        CreditEntry.objects.create(
+            account=account,
+            amount=pricing.credit_added,
+            description=_("Credit from order %(number)s") % {"number": order.number},
+            order=order,
+        )
+        account.credit_balance_amount += pricing.credit_added.amount
+        account.save(update_fields=["credit_balance_amount"])
 
     issue_invoice(order=order, billing=billing, today=today)
     record_audit_event(
@@ -429,6 +438,62 @@ def _write_order(
 
     transaction.on_commit(lambda: send_order_confirmation_email.enqueue(order.pk))
     return order
+
+
+SUBSCRIPTION_FIELDS = [
+    "plan", "cycle", "seat_count", "unit_price", "status", "current_period_start",
+    "current_period_end",
+]  # fmt: skip
+
+
+def _apply_line(*, account, live, line, order, actor) -> Subscription:
+    """What one priced line does to the account's subscriptions; returns the one it is about."""
+    if line.kind == OrderLineKind.PRORATION_CREDIT:
+        return live[line.product.pk]  # the change line that follows updates it
+    values = {
+        "plan": line.plan,
+        "cycle": line.cycle,
+        "seat_count": line.seat_count,
+        "unit_price": line.unit_price,
+        "status": SubscriptionStatus.ACTIVE,
+        "current_period_start": line.period_start,
+        "current_period_end": line.period_end,
+    }
+    subscription = live.get(line.product.pk)
+    if line.kind == OrderLineKind.NEW_SUBSCRIPTION and subscription is None:
+        subscription = Subscription.objects.create(account=account, product=line.product, **values)
+        record_audit_event(
+            actor=actor,
+            account=account,
+            action=AuditAction.CREATED,
+            target=subscription,
+            after={**values, "order": order.number},
+        )
+        return subscription
+    if (
+        line.kind == OrderLineKind.NEW_SUBSCRIPTION
+        and subscription.status != SubscriptionStatus.TRIALING
+    ):
+        raise CheckoutError(_("Your account already has %(product)s.") % {"product": line.product})
+    assigned = subscription.seat_assignments.count()
+    if line.seat_count < assigned:
+        raise CheckoutError(
+            _("%(count)s seats of %(product)s are assigned: unassign some first.")
+            % {"count": assigned, "product": line.product}
+        )
+    before = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    for field, value in values.items():
+        setattr(subscription, field, value)
+    subscription.save()
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.CHANGED,
+        target=subscription,
+        before=before,
+        after={**snapshot(subscription, SUBSCRIPTION_FIELDS), "order": order.number},
+    )
+    return subscription
 
 
 def next_invoice_number(*, year: int) -> tuple[int, str]:
