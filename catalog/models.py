@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
 from djmoney.models.fields import MoneyField
 
 
@@ -32,6 +32,17 @@ def seat_count_label(noun: str, count: int) -> str:
     else:
         text = ngettext("%(count)s organizer", "%(count)s organizers", count)
     return text % {"count": count}
+
+
+def add_seats_label(noun: str) -> str:
+    """The button on a subscription that changes its seats: "Add Organizers", "Add Agents"…"""
+    if noun == SeatNoun.AGENT:
+        return gettext("Add Agents")
+    if noun == SeatNoun.EXPERT:
+        return gettext("Add Experts")
+    if noun == SeatNoun.TECHNICIAN:
+        return gettext("Add Technicians")
+    return gettext("Add Organizers")
 
 
 class Product(models.Model):
@@ -72,6 +83,10 @@ class Product(models.Model):
 
     def seat_count_label(self, count: int) -> str:
         return seat_count_label(self.seat_noun, count)
+
+    @property
+    def add_seats_label(self) -> str:
+        return add_seats_label(self.seat_noun)
 
 
 class Plan(models.Model):

@@ -142,6 +142,37 @@ def preview_order(
     )
 
 
+def change_preview(
+    *, subscription: Subscription, plan, cycle: str, seat_count: int, today: date | None = None
+) -> tuple[OrderPricing | None, str | None]:
+    """What changing a subscription would cost, priced as the checkout will price it; or why
+    the change cannot be made."""
+    if subscription.status == SubscriptionStatus.TRIALING:
+        return None, None
+    try:
+        check_change(subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count)
+        account = subscription.account
+        billing = BillingDetails.of_account(account)
+        pricing = price_order(
+            requests=[
+                PurchaseRequest(
+                    plan=plan, cycle=cycle, seat_count=seat_count, subscription=subscription
+                )
+            ],
+            currency=account.currency,
+            today=today or timezone.localdate(),
+            country=billing.country,
+            vat_number=billing.vat_number,
+            seller_country=settings.SELLER_COUNTRY,
+            credit_balance=account.credit_balance,
+        )
+    except PurchaseError as error:
+        return None, error.message
+    except PricingError as error:
+        return None, str(error)
+    return pricing, None
+
+
 def _lock(cart_id: int) -> tuple[Account, Cart, dict[int, Subscription]]:
     """Account first, then the cart, then the account's live subscriptions of the cart's
     products in primary-key order: the order every service that writes billing data keeps."""

@@ -44,3 +44,13 @@ def account_users(*, account):
     from billing_center.models import User
 
     return User.objects.filter(membership__account=account, is_active=True).order_by("email")
+
+
+def credit_history(*, account):
+    from subscriptions.models import CreditEntry
+
+    return (
+        CreditEntry.objects.filter(account=account)
+        .select_related("order")
+        .order_by("-created_at", "-pk")
+    )

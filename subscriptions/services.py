@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing_center.audit import record_audit_event
 from billing_center.models import AuditAction, User
@@ -210,3 +211,41 @@ def invite_member_to_seat(*, subscription: Subscription, email: str, full_name: 
     if not subscription.seat_assignments.filter(user=user).exists():
         assign_seat(subscription=subscription, user=user, actor=actor)
     return user
+
+
+@transaction.atomic
+def change_trial_seats(*, subscription: Subscription, seat_count: int, actor) -> Subscription:
+    """During a trial seats change for free: no proration, no payment, the trial end stays."""
+    subscription = _lock_subscription(subscription)
+    if subscription.status != SubscriptionStatus.TRIALING:
+        raise SubscriptionError(_("This subscription is not in trial."))
+    plan = subscription.plan
+    if not plan.min_seats <= seat_count <= plan.max_seats:
+        raise SubscriptionError(
+            _("Choose between %(min)s and %(max)s seats.")
+            % {"min": plan.min_seats, "max": plan.max_seats}
+        )
+    assigned = subscription.seat_assignments.count()
+    if seat_count < assigned:
+        raise SubscriptionError(
+            ngettext(
+                "%(assigned)s seat is assigned: unassign %(excess)s first, or keep at least "
+                "%(assigned)s seat.",
+                "%(assigned)s seats are assigned: unassign %(excess)s first, or keep at least "
+                "%(assigned)s seats.",
+                assigned,
+            )
+            % {"assigned": assigned, "excess": assigned - seat_count}
+        )
+    before = subscription.seat_count
+    subscription.seat_count = seat_count
+    subscription.save(update_fields=["seat_count"])
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.CHANGED,
+        target=subscription,
+        before={"seat_count": before},
+        after={"seat_count": seat_count, "trial_end": subscription.trial_end},
+    )
+    return subscription

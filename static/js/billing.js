@@ -1,4 +1,6 @@
 // Enhancements only: every page works without this file.
+document.documentElement.classList.add("js");
+
 document.addEventListener("DOMContentLoaded", () => {
   // The language switcher submits as soon as a language is picked; its button stays for no-JS.
   for (const form of document.querySelectorAll("form[data-autosubmit]")) {
