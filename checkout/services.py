@@ -230,6 +230,23 @@ def _price_locked_cart(
         raise CheckoutError(str(error)) from error
 
 
+def _locked_state(*, cart, cart_version, billing, today, key):
+    """Under the locks: the order this cart version already made, or the cart priced now."""
+    account, locked_cart, live = _lock(cart.pk)
+    existing = Order.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return account, locked_cart, live, existing, None
+    pricing = _price_locked_cart(
+        account=account,
+        cart=locked_cart,
+        live=live,
+        cart_version=cart_version,
+        billing=billing,
+        today=today,
+    )
+    return account, locked_cart, live, None, pricing
+
+
 def place_order(
     *,
     cart: Cart,
@@ -246,19 +263,11 @@ def place_order(
     today = today or timezone.localdate()
     idempotency_key = f"cart-{cart.pk}-v{cart_version}"
 
+    step = {"cart": cart, "cart_version": cart_version, "billing": billing, "today": today}
     with transaction.atomic():
-        account, locked_cart, live = _lock(cart.pk)
-        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        account, _cart, _live, existing, pricing = _locked_state(**step, key=idempotency_key)
         if existing is not None:
             return existing
-        pricing = _price_locked_cart(
-            account=account,
-            cart=locked_cart,
-            live=live,
-            cart_version=cart_version,
-            billing=billing,
-            today=today,
-        )
         if pricing.amount_due != expected_amount_due:
             raise CheckoutError(
                 _("The total changed to %(total)s. Check it and place the order again.")
@@ -283,22 +292,13 @@ def place_order(
 
     try:
         with transaction.atomic():
-            account, locked_cart, live = _lock(cart.pk)
-            existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+            account, locked_cart, live, existing, final = _locked_state(**step, key=idempotency_key)
             if existing is not None:
                 # A concurrent submit won. With the same card it was the same charge; with
                 # another card ours is given back.
                 if charge is not None and charge.reference != existing.charge_reference:
                     gateway.refund(reference=charge.reference)
                 return existing
-            final = _price_locked_cart(
-                account=account,
-                cart=locked_cart,
-                live=live,
-                cart_version=cart_version,
-                billing=billing,
-                today=today,
-            )
             if final.amount_due != pricing.amount_due:
                 raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
             order = _write_order(
