@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "cart",
     "checkout",
+    "corporate_portal",
 ]
 
 MIDDLEWARE = [

@@ -206,6 +206,7 @@ class OrderLineKind(models.TextChoices):
     TRIAL_CONVERSION = "trial_conversion", _("Trial converted to a subscription")
     CHANGE = "change", _("New period from today")
     PRORATION_CREDIT = "proration_credit", _("Credit for the unused time")
+    ADDED_SEATS = "added_seats", _("Seats added until the next billing date")
 
 
 class OrderLine(models.Model):
@@ -248,19 +249,24 @@ class OrderLine(models.Model):
         return f"{self.product_name} {self.plan_name} × {self.seat_count}"
 
 
-class InvoiceSequence(models.Model):
-    """The last invoice number given in a year. Its row is locked while a number is taken, and
-    the number is taken in the transaction that writes the invoice: numbers never skip."""
+class NumberSequence(models.Model):
+    """The last number given in a series (invoices "INV", quotes "Q") for a year. Its row is
+    locked while a number is taken, in the transaction that writes the document: numbers of a
+    series never skip and never repeat."""
 
-    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    series = models.CharField(_("series"), max_length=10, default="INV")
+    year = models.PositiveSmallIntegerField(_("year"))
     last_number = models.PositiveIntegerField(_("last number"), default=0)
 
     class Meta:
-        verbose_name = _("invoice sequence")
-        verbose_name_plural = _("invoice sequences")
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "year"], name="number_sequence_unique"),
+        ]
 
     def __str__(self):
-        return f"{self.year}: {self.last_number}"
+        return f"{self.series} {self.year}: {self.last_number}"
 
 
 class Invoice(models.Model):

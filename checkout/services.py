@@ -29,7 +29,7 @@ from cart.services import PurchaseError, check_change, check_purchase, empty_car
 from checkout.gateway import PaymentDeclined, TokenizedCard, get_gateway
 from checkout.models import (
     Invoice,
-    InvoiceSequence,
+    NumberSequence,
     Order,
     OrderLine,
     OrderLineKind,
@@ -527,23 +527,24 @@ def _apply_line(*, account, live, line, order, actor) -> Subscription:
     return subscription
 
 
-def next_invoice_number(*, year: int) -> tuple[int, str]:
-    """The next number of the year's sequence, taken under the sequence row's lock. Call it in
-    the transaction that saves the invoice: if that rolls back, so does the number."""
+def next_number(*, series: str, year: int) -> tuple[int, str]:
+    """The next number of a yearly series ("INV-2026-000042", "Q-2026-000012"), taken under the
+    sequence row's lock. Call it in the transaction that saves the document: if that rolls
+    back, so does the number."""
     try:
         with transaction.atomic():
-            InvoiceSequence.objects.get_or_create(year=year)
+            NumberSequence.objects.get_or_create(series=series, year=year)
     except IntegrityError:
         pass  # another transaction created the year's row at the same moment
-    sequence = InvoiceSequence.objects.select_for_update().get(year=year)
+    sequence = NumberSequence.objects.select_for_update().get(series=series, year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
-    return sequence.last_number, f"INV-{year}-{sequence.last_number:06d}"
+    return sequence.last_number, f"{series}-{year}-{sequence.last_number:06d}"
 
 
 def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invoice:
     account = order.account
-    sequence, number = next_invoice_number(year=today.year)
+    sequence, number = next_number(series="INV", year=today.year)
     return Invoice.objects.create(
         number=number,
         year=today.year,

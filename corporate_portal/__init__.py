@@ -1,1 +1,1 @@
-"""Quotes, service orders and the Corporate Billing Portal's views (SPEC flow C)."""
+

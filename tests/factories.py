@@ -249,11 +249,12 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     amount = Money(Decimal("100.00"), "EUR")
 
 
-class InvoiceSequenceFactory(factory.django.DjangoModelFactory):
+class NumberSequenceFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "checkout.InvoiceSequence"
-        django_get_or_create = ("year",)
+        model = "checkout.NumberSequence"
+        django_get_or_create = ("series", "year")
 
+    series = "INV"
     year = 2026
     last_number = 0
 
