@@ -12,7 +12,14 @@ def portal(request):
         "portal_name": _("Corporate Billing Portal") if is_corporate else _("Billing Center"),
         "current_membership": membership,
         "cart_item_count": SimpleLazyObject(lambda: _cart_item_count(request, membership)),
+        "account_has_quotes": SimpleLazyObject(lambda: _has_quotes(membership)),
     }
+
+
+def _has_quotes(membership) -> bool:
+    if membership is None or not membership.is_billing_contact:
+        return False
+    return membership.account.quotes.exists()
 
 
 def _cart_item_count(request, membership) -> int:

@@ -125,3 +125,20 @@ class CheckoutForm(forms.Form):
     @property
     def saved_card(self):
         return self.saved_cards.get(self.cleaned_data.get("payment"))
+
+
+class NewCardForm(forms.Form):
+    """A card added on the payment methods page; checked like the checkout's new card."""
+
+    card_number = CheckoutForm.base_fields["card_number"]
+    card_expiry = CheckoutForm.base_fields["card_expiry"]
+    card_cvc = CheckoutForm.base_fields["card_cvc"]
+    cardholder_name = CheckoutForm.base_fields["cardholder_name"]
+    make_default = forms.BooleanField(label=_("Make it the default card"), required=False)
+
+    clean_card_number = CheckoutForm.clean_card_number
+
+    def clean(self):
+        cleaned = super().clean()
+        CheckoutForm._clean_new_card(self, cleaned)
+        return cleaned

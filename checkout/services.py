@@ -561,3 +561,32 @@ def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invo
         buyer_country=billing.country,
         buyer_vat_number=order.buyer_vat_number,
     )
+
+
+def add_payment_method(
+    *, account: Account, card: TokenizedCard, cardholder_name: str, make_default: bool, actor
+) -> PaymentMethod:
+    """Save a card the gateway tokenized; the first card of an account is its default."""
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        card_method = _saved_card(
+            account=account,
+            new_card=NewCard(card=card, cardholder_name=cardholder_name),
+            actor=actor,
+        )
+        if make_default and not card_method.is_default:
+            set_default_payment_method(payment_method=card_method, actor=actor)
+    return card_method
+
+
+def set_default_payment_method(*, payment_method: PaymentMethod, actor) -> None:
+    with transaction.atomic():
+        Account.objects.select_for_update().get(pk=payment_method.account_id)
+        PaymentMethod.objects.filter(account=payment_method.account_id, is_default=True).update(
+            is_default=False
+        )
+        PaymentMethod.objects.filter(pk=payment_method.pk).update(is_default=True)
+        record_audit_event(
+            actor=actor, account=payment_method.account, action=AuditAction.CHANGED,
+            target=payment_method, after={"is_default": True},
+        )  # fmt: skip

@@ -7,6 +7,12 @@ app_name = "checkout"
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("orders/<str:number>/", views.order_confirmation, name="order_confirmation"),
+    path("payment-methods/", views.payment_methods, name="payment_methods"),
+    path(
+        "payment-methods/<int:pk>/default/",
+        views.make_default_payment_method,
+        name="make_default_payment_method",
+    ),
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice_pdf"),

@@ -7,15 +7,23 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from moneyed import Money
 
 from billing_center.access import billing_contact_required, get_for_account
 from cart.selectors import cart_with_items
 from checkout import selectors
-from checkout.forms import CheckoutForm
+from checkout.forms import CheckoutForm, NewCardForm
 from checkout.gateway import PaymentDeclined, get_gateway
-from checkout.services import BillingDetails, CheckoutError, NewCard, place_order, preview_order
+from checkout.services import (
+    BillingDetails,
+    CheckoutError,
+    NewCard,
+    add_payment_method,
+    place_order,
+    preview_order,
+    set_default_payment_method,
+)
 from checkout.tax import MissingVatRate
 
 
@@ -170,3 +178,43 @@ def invoice_pdf(request, number: str):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
     return response
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def payment_methods(request):
+    """The account's saved cards: add one, choose the default."""
+    account = request.account
+    form = NewCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        card = get_gateway().tokenize_card(
+            number=data["card_number"],
+            exp_month=data["exp_month"],
+            exp_year=data["exp_year"],
+            cvc=data["card_cvc"],
+            cardholder_name=data["cardholder_name"],
+        )
+        add_payment_method(
+            account=account, card=card, cardholder_name=data["cardholder_name"],
+            make_default=data["make_default"], actor=request.user,
+        )  # fmt: skip
+        messages.success(request, _("The card is saved."))
+        return redirect("checkout:payment_methods")
+    return render(
+        request,
+        "checkout/payment_methods.html",
+        {"cards": selectors.saved_cards(account=account), "form": form},
+    )
+
+
+@require_POST
+@billing_contact_required
+def make_default_payment_method(request, pk: int):
+    card = get_for_account(
+        selectors.saved_cards(account=request.account), account=request.account, pk=pk
+    )
+    set_default_payment_method(payment_method=card, actor=request.user)
+    messages.success(request, _("%(card)s is now your default card.") % {"card": card})
+    return redirect("checkout:payment_methods")

@@ -259,8 +259,8 @@ class TestConfirmationAndInvoices:
         )
 
     def test_invoices_query_count(self, contact_client, order, django_assert_num_queries):
-        # session, user, membership + account, invoices + orders, cart item count
-        with django_assert_num_queries(5):
+        # session, user, membership + account, invoices + orders, cart item count, has quotes
+        with django_assert_num_queries(6):
             contact_client.get(reverse("checkout:invoices"))
 
 

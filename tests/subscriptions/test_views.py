@@ -124,8 +124,8 @@ class TestDashboard:
             subscription = SubscriptionFactory(account=account)
             SeatAssignmentFactory(subscription=subscription)
         # 1 session, 2 user, 3 membership with account, 4 subscriptions with product, plan and
-        # assigned count, 5 the cart's item count in the navigation.
-        assert queries_for_dashboard() == with_one == 5
+        # assigned count, 5 the cart's item count and 6 whether it has quotes (navigation).
+        assert queries_for_dashboard() == with_one == 6
 
 
 class TestSubscriptionDetail:
@@ -161,6 +161,6 @@ class TestSubscriptionDetail:
 
     def test_query_count(self, contact_client, subscription, django_assert_num_queries):
         # session, user, membership + account, subscription + product + plan, assignments + users,
-        # cart item count in the navigation
-        with django_assert_num_queries(6):
+        # cart item count and whether the account has quotes (navigation)
+        with django_assert_num_queries(7):
             contact_client.get(detail_url(subscription))

@@ -1,0 +1,271 @@
+"""The Corporate Billing Portal (SPEC flow C). Quote and service order pages also serve accounts
+that moved to the Billing Center, under /billing/, where they keep accepting or rejecting
+quotes by the same path."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from billing_center.access import billing_contact_required, get_for_account
+from checkout.selectors import saved_cards
+from checkout.services import BillingDetails
+from corporate_portal import selectors, services
+from corporate_portal.forms import AddSeatsForm, PaymentForm
+from corporate_portal.models import QuoteStatus, ServiceOrderStatus
+from subscriptions.models import Portal
+
+
+def corporate_portal_required(view):
+    """Billing contacts of corporate accounts only; any other account is sent to the Billing
+    Center (for good once an account has moved there)."""
+
+    @billing_contact_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.account.portal != Portal.CORPORATE:
+            messages.info(
+                request,
+                _(
+                    "Your account is managed in the Billing Center: the Corporate Billing "
+                    "Portal is no longer available."
+                ),
+            )
+            return redirect("subscriptions:dashboard")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def quotes_access(view):
+    """Quote pages: the corporate portal's under /corporate/, the Billing Center's under
+    /billing/ (for accounts that moved there)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        in_corporate = request.resolver_match.namespace == "corporate"
+        guard = corporate_portal_required if in_corporate else billing_contact_required
+        return guard(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ns(request) -> str:
+    return request.resolver_match.namespace
+
+
+@require_GET
+@corporate_portal_required
+def subscriptions(request):
+    account = request.account
+    rows = [
+        {"subscription": s, "problem": services.product_problem(subscription=s)}
+        for s in selectors.portal_subscriptions(account=account)
+    ]
+    return render(
+        request,
+        "corporate_portal/subscriptions.html",
+        {
+            "rows": rows,
+            "problem": services.eligibility_problem(account=account),
+            "open_quote": services.open_quote(account=account),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@corporate_portal_required
+def add_seats(request):
+    account = request.account
+    problem = services.eligibility_problem(account=account)
+    if problem:
+        messages.error(request, problem)
+        return redirect("corporate:subscriptions")
+    all_rows = list(selectors.portal_subscriptions(account=account))
+    eligible = [s for s in all_rows if services.product_problem(subscription=s) is None]
+    others = [
+        {"subscription": s, "problem": services.product_problem(subscription=s)}
+        for s in all_rows
+        if s not in eligible
+    ]
+    form = AddSeatsForm(request.POST or None, subscriptions=eligible)
+    current = services.open_quote(account=account)
+    warn = False
+    if request.method == "POST" and form.is_valid():
+        requests = [services.SeatRequest(s, n) for s, n in form.requests() if n]
+        if current is not None and not form.cleaned_data["confirm_replace"] and requests:
+            warn = True  # SPEC C.2: warn first; the same answers come back with the confirmation
+        else:
+            try:
+                quote = services.create_quote(
+                    account=account,
+                    requests=requests,
+                    actor=request.user,
+                    replace_open=form.cleaned_data["confirm_replace"],
+                )
+            except services.CorporateError as error:
+                form.add_error(None, error.message)
+            else:
+                return redirect("corporate:quote_detail", number=quote.number)
+    return render(
+        request,
+        "corporate_portal/add_seats.html",
+        {
+            "form": form,
+            "seat_rows": [{"subscription": s, "field": form.seat_field(s)} for s in eligible],
+            "others": others,
+            "open_quote": current,
+            "warn": warn,
+        },
+    )
+
+
+@require_GET
+@quotes_access
+def quote_list(request):
+    quotes = selectors.quotes_of_account(account=request.account)
+    return render(request, "corporate_portal/quotes.html", {"quotes": quotes, "ns": _ns(request)})
+
+
+@require_GET
+@quotes_access
+def quote_detail(request, number: str):
+    quote = get_for_account(selectors.quote_for_display(), account=request.account, number=number)
+    return render(
+        request,
+        "corporate_portal/quote_detail.html",
+        {"quote": quote, "ns": _ns(request), "is_open": quote.status == QuoteStatus.OPEN},
+    )
+
+
+@require_POST
+@quotes_access
+def reject_quote(request, number: str):
+    quote = get_for_account(selectors.quote_for_display(), account=request.account, number=number)
+    try:
+        services.reject_quote(quote=quote, actor=request.user)
+    except services.CorporateError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Quote %(number)s is rejected.") % {"number": quote.number})
+    return redirect(f"{_ns(request)}:quote_detail", number=quote.number)
+
+
+@require_http_methods(["GET", "POST"])
+@quotes_access
+def proceed_to_payment(request, number: str):
+    account = request.account
+    quote = get_for_account(selectors.quote_for_display(), account=account, number=number)
+    draft = getattr(quote, "service_order", None)
+    if quote.status != QuoteStatus.OPEN and not (
+        draft and draft.status == ServiceOrderStatus.DRAFT
+    ):
+        messages.error(request, _("Only an open quote can be paid."))
+        return redirect(f"{_ns(request)}:quote_detail", number=quote.number)
+    cards = list(saved_cards(account=account))
+    default = next((c for c in cards if c.is_default), None)
+    billing = BillingDetails.of_account(account)
+    initial = {**billing.__dict__, "payment_method": str(default.pk) if default else None}
+    if draft:
+        initial.update(
+            admin_contact_name=draft.admin_contact_name,
+            admin_contact_email=draft.admin_contact_email,
+            payment_method=str(draft.payment_method_id),
+        )
+    form = PaymentForm(request.POST or None, initial=initial, cards=cards)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = services.PaymentDetails(
+            admin_contact_name=data["admin_contact_name"],
+            admin_contact_email=data["admin_contact_email"],
+            payment_method=form.card,
+            billing=BillingDetails(
+                name=data["name"],
+                address_line1=data["address_line1"],
+                address_line2=data["address_line2"],
+                postal_code=data["postal_code"],
+                city=data["city"],
+                region=data["region"],
+                country=data["country"],
+                vat_number=account.vat_number,
+            ),
+        )
+        try:
+            service_order = services.save_service_order(
+                quote=quote, details=details, actor=request.user
+            )
+        except services.CorporateError as error:
+            form.add_error("admin_contact_email" if "@" in error.message else None, error.message)
+        else:
+            return redirect(f"{_ns(request)}:service_order_detail", pk=service_order.pk)
+    return render(
+        request,
+        "corporate_portal/payment.html",
+        {"quote": quote, "form": form, "ns": _ns(request)},
+    )
+
+
+@require_GET
+@quotes_access
+def service_order_list(request):
+    orders = selectors.service_orders_of_account(account=request.account)
+    return render(
+        request,
+        "corporate_portal/service_orders.html",
+        {"service_orders": orders, "ns": _ns(request)},
+    )
+
+
+@require_GET
+@quotes_access
+def service_order_detail(request, pk: int):
+    service_order = get_for_account(
+        selectors.service_order_for_display(), account=request.account, pk=pk
+    )
+    return render(
+        request,
+        "corporate_portal/service_order_detail.html",
+        {"service_order": service_order, "quote": service_order.quote, "ns": _ns(request)},
+    )
+
+
+@require_POST
+@quotes_access
+def place_service_order(request, pk: int):
+    service_order = get_for_account(
+        selectors.service_order_for_display(), account=request.account, pk=pk
+    )
+    services.place_service_order(service_order=service_order, actor=request.user)
+    messages.success(
+        request,
+        _(
+            "Your service order is placed. Processing can take up to 24 hours; a receipt "
+            "will be emailed to you."
+        ),
+    )
+    return redirect(f"{_ns(request)}:service_order_detail", pk=service_order.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@corporate_portal_required
+def payment_method(request):
+    """Changing the payment method sends the account to the Billing Center for good (SPEC C.7):
+    a warning first, then the move on confirmation."""
+    if request.method == "POST":
+        services.move_to_billing_center(account=request.account, actor=request.user)
+        messages.success(
+            request,
+            _("Your account now uses the Billing Center. Manage your payment methods here."),
+        )
+        return redirect("checkout:payment_methods")
+    return render(
+        request,
+        "corporate_portal/payment_method.html",
+        {
+            "cards": saved_cards(account=request.account),
+            "billing_url": reverse("checkout:payment_methods"),
+        },
+    )
