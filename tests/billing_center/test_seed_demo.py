@@ -14,7 +14,7 @@ from subscriptions.periods import period_end
 
 pytestmark = pytest.mark.django_db
 
-SEEDED_APPS = ("billing_center", "catalog", "subscriptions", "checkout")
+SEEDED_APPS = ("billing_center", "catalog", "subscriptions", "checkout", "corporate_portal")
 
 
 def database_snapshot():
@@ -159,3 +159,15 @@ def test_subscription_prices_come_from_the_catalog():
     price = Price.objects.get(plan=meeting.plan, cycle=meeting.cycle, amount_currency="EUR")
     assert meeting.unit_price == price.amount
     assert isinstance(meeting.unit_price, Money)
+
+
+def test_globex_has_one_open_quote_for_two_more_webinar_organizers():
+    from corporate_portal.models import Quote
+
+    seed()
+    (quote,) = Quote.objects.filter(account__name="Globex Corp")
+    assert quote.status == "open"
+    assert quote.number.startswith("Q-")
+    (line,) = quote.lines.all()
+    assert (line.product.name, line.added_seats) == ("GoTo Webinar", 2)
+    assert line.amount.currency.code == "USD"

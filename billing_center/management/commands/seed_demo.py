@@ -205,6 +205,7 @@ class Command(BaseCommand):
         self.seed_staff()
         for spec in ACCOUNTS:
             self.seed_account(spec)
+        self.seed_globex_quote()
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready. Logins (password {DEMO_PASSWORD}):")
         )
@@ -247,6 +248,23 @@ class Command(BaseCommand):
                             amount_currency=currency,
                             defaults={"amount": Money(Decimal(amount), currency)},
                         )
+
+    def seed_globex_quote(self):
+        """Globex's open quote for 2 more GoTo Webinar organizers (SPEC "Demo data")."""
+        from corporate_portal.models import Quote
+        from corporate_portal.services import SeatRequest, create_quote
+
+        globex = Account.objects.get(name="Globex Corp")
+        if Quote.objects.filter(account=globex).exists():
+            return
+        webinar = Subscription.objects.get(account=globex, product__slug="goto-webinar")
+        contact = User.objects.get(email="billing@globex.test")
+        create_quote(
+            account=globex,
+            requests=[SeatRequest(subscription=webinar, added_seats=2)],
+            actor=contact,
+            replace_open=False,
+        )
 
     def seed_staff(self):
         if not User.objects.filter(email__iexact="admin@vendor.test").exists():
