@@ -1,26 +1,49 @@
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from moneyed import Money
 
 from billing_center.admin import AuditedAdminMixin
-from corporate_portal.models import Quote, QuoteLine, ServiceOrder, ServiceOrderStatus
-from corporate_portal.services import retry_service_order
+from checkout.services import next_number
+from corporate_portal.models import (
+    QUOTE_VALIDITY_DAYS,
+    Quote,
+    QuoteLine,
+    ServiceOrder,
+    ServiceOrderStatus,
+)
+from corporate_portal.services import coterm_amount, price_staff_quote, retry_service_order
+
+
+class QuoteLineForm(forms.ModelForm):
+    class Meta:
+        model = QuoteLine
+        fields = ["subscription", "added_seats"]
+
+    def clean(self):
+        cleaned = super().clean()
+        subscription, seats = cleaned.get("subscription"), cleaned.get("added_seats")
+        if subscription is not None and seats:
+            # Priced like a quote the billing contact saves (price_staff_quote redoes the totals).
+            today = timezone.localdate()
+            line = self.instance
+            line.product = subscription.product
+            line.unit_price = subscription.unit_price
+            line.period_start = today
+            line.period_end = max(today, subscription.current_period_end)
+            line.amount = coterm_amount(subscription=subscription, added_seats=seats, on=today)
+        return cleaned
 
 
 class QuoteLineInline(admin.TabularInline):
     model = QuoteLine
+    form = QuoteLineForm
     extra = 1
-    fields = [
-        "subscription",
-        "product",
-        "added_seats",
-        "unit_price",
-        "period_start",
-        "period_end",
-        "amount",
-    ]
+    fields = ["subscription", "added_seats", "unit_price", "period_start", "period_end", "amount"]
+    readonly_fields = ["unit_price", "period_start", "period_end", "amount"]
     autocomplete_fields = ["subscription"]
 
 
@@ -33,8 +56,31 @@ class QuoteAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["number", "account__name"]
     list_select_related = ["account"]
     autocomplete_fields = ["account"]
-    readonly_fields = ["replaced_by", "created_at"]
+    fields = [
+        "account", "status", "number", "valid_until", "created_at", "replaced_by",
+        "subtotal", "tax_rate", "tax_treatment", "tax", "total",
+    ]  # fmt: skip
+    # Staff choose the account, the subscriptions and the seats; the rest is computed.
+    readonly_fields = [
+        "number", "valid_until", "created_at", "replaced_by", "subtotal", "tax_rate",
+        "tax_treatment", "tax", "total",
+    ]  # fmt: skip
     inlines = [QuoteLineInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            today = timezone.localdate()
+            obj.number = next_number(series="Q", year=today.year)[1]
+            obj.valid_until = today + timedelta(days=QUOTE_VALIDITY_DAYS)
+            obj.created_by = request.user
+            zero = Money(0, obj.account.currency)
+            obj.subtotal = obj.tax = obj.total = zero
+            obj.tax_rate, obj.tax_treatment = 0, ""
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        price_staff_quote(quote=form.instance, actor=request.user)
 
 
 class OverdueFilter(admin.SimpleListFilter):

@@ -443,3 +443,34 @@ def overdue_service_orders():
     return ServiceOrder.objects.filter(
         status__in=[ServiceOrderStatus.PLACED, ServiceOrderStatus.PROCESSING], placed_at__lt=cutoff
     )
+
+
+def price_staff_quote(*, quote: Quote, actor, today: date | None = None) -> Quote:
+    """A quote staff wrote in the admin: number, validity, co-termed line amounts and totals are
+    computed here, exactly as for a quote the billing contact saved."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        quote = Quote.objects.select_for_update().get(pk=quote.pk)
+        currency = quote.account.currency
+        subtotal = Money(0, currency)
+        for line in quote.lines.select_related("subscription"):
+            subscription = line.subscription
+            line.product = subscription.product
+            line.unit_price = subscription.unit_price
+            line.period_start = today
+            line.period_end = max(today, subscription.current_period_end)
+            line.amount = coterm_amount(
+                subscription=subscription, added_seats=line.added_seats, on=today
+            )
+            line.save()
+            subtotal += line.amount
+        tax = decide_tax(
+            country=quote.account.country.code,
+            vat_number=quote.account.vat_number,
+            seller_country=settings.SELLER_COUNTRY,
+        )
+        tax_amount = round_money(subtotal * tax.rate / 100)
+        quote.subtotal, quote.tax_rate, quote.tax_treatment = subtotal, tax.rate, tax.treatment
+        quote.tax, quote.total = tax_amount, subtotal + tax_amount
+        quote.save()
+    return quote

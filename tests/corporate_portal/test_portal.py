@@ -359,3 +359,28 @@ def test_two_simultaneous_save_cart_and_review_leave_one_open_quote():
         thread.join()
     assert Quote.objects.filter(status="open").count() == 1
     assert len(errors) == 1
+
+
+def test_staff_write_a_quote_in_the_admin_and_it_is_priced(admin_client, corporate, card, webinar):
+    url = reverse("admin:corporate_portal_quote_add")
+    response = admin_client.post(
+        url,
+        {
+            "account": corporate.pk,
+            "status": "open",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-0-subscription": webinar.pk,
+            "lines-0-added_seats": "2",
+        },
+    )
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms],
+    )
+    quote = Quote.objects.get()
+    assert quote.number.startswith("Q-")
+    (line,) = quote.lines.all()
+    assert line.amount.amount > 0
+    assert quote.total == line.amount
+    assert quote.created_by is not None
