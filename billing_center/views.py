@@ -20,6 +20,8 @@ def home(request):
         return redirect("login")
     if request.membership is None and request.user.is_staff:
         return redirect("admin:index")
+    if request.membership is not None and request.membership.account.is_corporate:
+        return redirect("corporate:subscriptions")
     return redirect("subscriptions:dashboard")
 
 

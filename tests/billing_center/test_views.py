@@ -20,6 +20,11 @@ class TestHome:
         response = contact_client.get("/")
         assert response.url == reverse("subscriptions:dashboard")
 
+    def test_corporate_contact_goes_to_the_corporate_portal(self, contact_client, account):
+        account.portal = "corporate"
+        account.save()
+        assert contact_client.get("/").url == reverse("corporate:subscriptions")
+
     def test_staff_goes_to_admin(self, client, admin_user):
         client.force_login(admin_user)
         assert client.get("/").url == reverse("admin:index")
