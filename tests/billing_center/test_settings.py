@@ -50,3 +50,17 @@ def test_secret_key_is_required_when_debug_is_off():
 def test_debug_runs_without_a_secret_key():
     result = manage("check", env={"DEBUG": "1", "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]})
     assert result.returncode == 0, result.stderr
+
+
+def test_manage_py_defaults_to_development_settings():
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
+    base["DATABASE_URL"] = PRODUCTION_ENV["DATABASE_URL"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env=base, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
