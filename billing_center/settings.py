@@ -45,14 +45,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "djmoney",
     "django_countries",
     "django_tasks",
     "django_tasks_db",
     "axes",
     "csp",
-    "django_htmx",
     "billing_center",
     "catalog",
     "subscriptions",
@@ -73,7 +71,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     # Axes last, so that it sees the outcome of authentication in the views above it.
     "axes.middleware.AxesMiddleware",
 ]
