@@ -1,8 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cart.forms import CartItemForm
-
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), max_length=254)
@@ -11,7 +9,3 @@ class InviteForm(forms.Form):
 
 class SeatUserForm(forms.Form):
     user = forms.IntegerField(min_value=1, error_messages={"invalid": _("Choose a user.")})
-
-
-class ChangeForm(CartItemForm):
-    """New seats, tier and cycle of a live subscription."""

@@ -1,7 +1,10 @@
 import os
 import shutil
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from subscriptions.models import Role
 from tests.factories import AccountFactory, MembershipFactory
@@ -22,6 +25,20 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.usefixtures("_fail_without_browser"))
             else:
                 item.add_marker(pytest.mark.skip(reason=f"no browser at {CHROMIUM}"))
+
+
+# The moment every test runs at, unless it moves the clock itself (time_machine nests) or drives
+# a browser: results never depend on the day the suite runs.
+FROZEN_NOW = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Europe/Dublin"))
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(request):
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True):
+        yield
 
 
 @pytest.fixture

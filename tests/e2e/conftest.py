@@ -1,9 +1,15 @@
+from pathlib import Path
+
 import pytest
+
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items):
+    # pytest hands this hook every item of the session, not only this folder's: mark ours only.
     for item in items:
-        item.add_marker(pytest.mark.e2e)
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture
