@@ -32,6 +32,8 @@ test: messages
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # The database task worker for production (TASKS_BACKEND=django_tasks_db.DatabaseBackend).
 worker: install

@@ -141,3 +141,26 @@ class AuditEvent(models.Model):
         """(field, before, after) for every field the event touched, for display."""
         keys = list(dict.fromkeys([*self.before.keys(), *self.after.keys()]))
         return [(key, self.before.get(key), self.after.get(key)) for key in keys]
+
+
+class NumberSequence(models.Model):
+    """The last number given in a yearly series of documents ("INV" invoices, "CN" credit
+    notes, "Q" quotes). Its row is locked while a number is taken, in the transaction that
+    writes the document (`billing_center.numbering.next_number`): numbers of a series never
+    skip and never repeat."""
+
+    series = models.CharField(_("series"), max_length=10)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "year"], name="document_number_sequence_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.series} {self.year}: {self.last_number}"

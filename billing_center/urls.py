@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from billing_center import views
 from corporate_portal.urls import corporate_patterns, quote_patterns
+from subscriptions import views as subscription_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -29,7 +30,7 @@ urlpatterns = [
     path("billing/", include("subscriptions.urls")),
     path("billing/", include("cart.urls")),
     path("billing/", include("checkout.urls")),
-    path("billing/activity/", views.activity, name="activity"),
+    path("billing/activity/", subscription_views.activity, name="activity"),
     path("billing/", include((quote_patterns, "billing_quotes"))),
     path("corporate/", include((corporate_patterns, "corporate"))),
     path("admin/", admin.site.urls),

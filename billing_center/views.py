@@ -1,16 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
-from billing_center.access import billing_contact_required
 from billing_center.services import set_user_language
-from subscriptions.selectors import account_activity
-
-ACTIVITY_PAGE_SIZE = 50
 
 
 @require_GET
@@ -36,12 +31,3 @@ def set_language(request):
     if request.user.is_authenticated:
         set_user_language(user=request.user, language=language)
     return response
-
-
-@require_GET
-@billing_contact_required
-def activity(request):
-    page = Paginator(account_activity(account=request.account), ACTIVITY_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "billing_center/activity.html", {"page": page})

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import BillingCycle, Plan
+from subscriptions.seats import seat_count_problem
 
 # Far above any plan's maximum, far below what the database column holds: 10^20 is refused here.
 SEAT_COUNT_CEILING = 100_000
@@ -32,20 +33,19 @@ class SeatsForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, plans, **kwargs):
+    def __init__(self, *args, plans, assigned: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.assigned = assigned  # seats already given to users: the count cannot go below
         self.fields["plan"].queryset = plans
         self.fields["seat_count"].widget.attrs.update({"inputmode": "numeric", "data-seats": ""})
 
     def clean(self):
         cleaned = super().clean()
         plan, seats = cleaned.get("plan"), cleaned.get("seat_count")
-        if plan is not None and seats is not None and not plan.min_seats <= seats <= plan.max_seats:
-            self.add_error(
-                "seat_count",
-                _("Choose between %(min)s and %(max)s seats for %(plan)s.")
-                % {"min": plan.min_seats, "max": plan.max_seats, "plan": plan.name},
-            )
+        if plan is not None and seats is not None:
+            problem = seat_count_problem(plan=plan, seat_count=seats, assigned=self.assigned)
+            if problem:
+                self.add_error("seat_count", problem)
         return cleaned
 
 
@@ -69,3 +69,7 @@ class CartItemForm(SeatsForm):
         super().__init__(*args, **kwargs)
         self.fields["plan"].widget = forms.Select()
         self.fields["plan"].widget.choices = self.fields["plan"].choices
+
+
+class ChangeForm(CartItemForm):
+    """New seats, tier and cycle of a live subscription (Add Organizers / Agents / Experts…)."""

@@ -37,10 +37,6 @@ class Cart(models.Model):
     def __str__(self):
         return f"{self.owner} ({self.account})"
 
-    @property
-    def idempotency_key(self) -> str:
-        return f"cart-{self.pk}-v{self.version}"
-
 
 class CartItem(models.Model):
     """A new subscription in the cart (for a product in trial, its conversion to paid), or a
@@ -79,7 +75,3 @@ class CartItem(models.Model):
 
     def __str__(self):
         return f"{self.plan} × {self.seat_count} ({self.get_cycle_display()})"
-
-    @property
-    def is_change(self) -> bool:
-        return self.subscription_id is not None

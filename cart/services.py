@@ -3,12 +3,12 @@
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from cart.models import Cart, CartItem
 from catalog.models import BillingCycle, Plan, Product
-from checkout.pricing import PricingError, catalog_unit_price
+from catalog.prices import PricingError, unit_price
 from subscriptions.models import LIVE_STATUSES, Subscription, SubscriptionStatus
+from subscriptions.seats import seat_count_problem
 
 
 class PurchaseError(Exception):
@@ -28,13 +28,11 @@ def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_co
         raise PurchaseError(_("This plan is not available for %(product)s.") % {"product": product})
     if cycle not in BillingCycle.values:
         raise PurchaseError(_("Choose Monthly or Annual."))
-    if not plan.min_seats <= seat_count <= plan.max_seats:
-        raise PurchaseError(
-            _("Choose between %(min)s and %(max)s seats.")
-            % {"min": plan.min_seats, "max": plan.max_seats}
-        )
+    problem = seat_count_problem(plan=plan, seat_count=seat_count)
+    if problem:
+        raise PurchaseError(problem)
     try:
-        catalog_unit_price(plan=plan, cycle=cycle, currency=account.currency)
+        unit_price(plan=plan, cycle=cycle, currency=account.currency)
     except PricingError as error:
         raise PurchaseError(str(error)) from error
     live = (
@@ -56,23 +54,11 @@ def check_change(*, subscription: Subscription, plan: Plan, cycle: str, seat_cou
         raise PurchaseError(_("This plan is not available for %(product)s.") % {"product": product})
     if cycle not in BillingCycle.values:
         raise PurchaseError(_("Choose Monthly or Annual."))
-    if not plan.min_seats <= seat_count <= plan.max_seats:
-        raise PurchaseError(
-            _("Choose between %(min)s and %(max)s seats.")
-            % {"min": plan.min_seats, "max": plan.max_seats}
-        )
-    assigned = subscription.seat_assignments.count()
-    if seat_count < assigned:
-        raise PurchaseError(
-            ngettext(
-                "%(assigned)s seat is assigned: unassign %(excess)s first, or keep at least "
-                "%(assigned)s seat.",
-                "%(assigned)s seats are assigned: unassign %(excess)s first, or keep at least "
-                "%(assigned)s seats.",
-                assigned,
-            )
-            % {"assigned": assigned, "excess": assigned - seat_count}
-        )
+    problem = seat_count_problem(
+        plan=plan, seat_count=seat_count, assigned=subscription.assigned_seats()
+    )
+    if problem:
+        raise PurchaseError(problem)
     if (plan.pk, cycle, seat_count) == (
         subscription.plan_id,
         subscription.cycle,
@@ -80,7 +66,7 @@ def check_change(*, subscription: Subscription, plan: Plan, cycle: str, seat_cou
     ):
         raise PurchaseError(_("Nothing changes: choose another number of seats, plan or cycle."))
     try:
-        catalog_unit_price(plan=plan, cycle=cycle, currency=subscription.account.currency)
+        unit_price(plan=plan, cycle=cycle, currency=subscription.account.currency)
     except PricingError as error:
         raise PurchaseError(str(error)) from error
 

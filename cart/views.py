@@ -15,7 +15,7 @@ from cart import selectors, services
 from cart.forms import CartItemForm, CycleForm, SeatsForm
 from cart.models import CartItem
 from catalog.models import BillingCycle, Product
-from checkout.pricing import annual_saving, catalog_unit_price
+from catalog.prices import annual_saving, unit_price
 from subscriptions import services as subscription_services
 from subscriptions.periods import period_end
 
@@ -159,13 +159,13 @@ def choose_cycle(request, slug: str):
     today = timezone.localdate()
     options = []
     for cycle, label in BillingCycle.choices:
-        unit_price = catalog_unit_price(plan=plan, cycle=cycle, currency=account.currency)
+        price = unit_price(plan=plan, cycle=cycle, currency=account.currency)
         options.append(
             {
                 "cycle": cycle,
                 "label": label,
-                "unit_price": unit_price,
-                "period_price": unit_price * seat_count,
+                "unit_price": price,
+                "period_price": price * seat_count,
                 "period_end": period_end(today, cycle),
             }
         )
@@ -226,14 +226,12 @@ def cart_detail(request):
     rows = []
     for item in items:
         plans = selectors.plans_sold_in(product=item.product, currency=request.account.currency)
-        unit_price = catalog_unit_price(
-            plan=item.plan, cycle=item.cycle, currency=request.account.currency
-        )
+        price = unit_price(plan=item.plan, cycle=item.cycle, currency=request.account.currency)
         rows.append(
             {
                 "item": item,
-                "unit_price": unit_price,
-                "amount": unit_price * item.seat_count,
+                "unit_price": price,
+                "amount": price * item.seat_count,
                 "period_end": period_end(today, item.cycle),
                 "form": CartItemForm(
                     initial={

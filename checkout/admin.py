@@ -3,6 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_center.admin import AuditedAdminMixin
 from checkout.models import GatewayCharge, Invoice, Order, OrderLine, PaymentMethod, VatRate
+from subscriptions.admin import AccountAdmin
+from subscriptions.models import Account
 
 CARD_FIELDS = [
     "brand",
@@ -57,9 +59,17 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     fields = [
-        "kind", "product_name", "plan_name", "cycle", "seat_count", "unit_price",
-        "period_start", "period_end", "amount", "subscription",
-    ]  # fmt: skip
+        "kind",
+        "product_name",
+        "plan_name",
+        "cycle",
+        "seat_count",
+        "unit_price",
+        "period_start",
+        "period_end",
+        "amount",
+        "subscription",
+    ]
     readonly_fields = fields
     can_delete = False
 
@@ -70,9 +80,14 @@ class OrderLineInline(admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
     list_display = [
-        "number", "account", "placed_at", "total", "amount_charged", "tax_treatment",
+        "number",
+        "account",
+        "placed_at",
+        "total",
+        "amount_charged",
+        "tax_treatment",
         "invoice_number",
-    ]  # fmt: skip
+    ]
     list_filter = ["tax_treatment", "placed_at"]
     search_fields = ["number", "account__name", "invoice__number", "charge_reference"]
     list_select_related = ["account", "invoice"]
@@ -105,3 +120,24 @@ class GatewayChargeAdmin(ReadOnlyAdmin):
     list_display = ["reference", "amount", "succeeded", "decline_code", "refunded", "created_at"]
     list_filter = ["succeeded", "refunded", "decline_code"]
     search_fields = ["reference", "idempotency_key"]
+
+
+class PaymentMethodInline(admin.TabularInline):
+    model = PaymentMethod
+    extra = 0
+    fields = CARD_FIELDS
+    readonly_fields = CARD_READONLY_FIELDS
+
+    def has_add_permission(self, request, obj=None):
+        # A card only comes from the gateway (a token); staff cannot type one in.
+        return False
+
+
+# The account's page shows its saved cards too: checkout owns cards, so it extends the
+# subscriptions app's AccountAdmin here rather than that app importing checkout.
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class AccountWithCardsAdmin(AccountAdmin):
+    inlines = [*AccountAdmin.inlines, PaymentMethodInline]

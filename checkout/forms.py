@@ -4,24 +4,15 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from stdnum import luhn
 
+from checkout.billing import BILLING_FIELDS, BillingDetails
 from checkout.tax import EU_MEMBER_STATES, compact_vat_number, vat_number_is_valid
 
 NEW_CARD = "new"
 
 
-class CheckoutForm(forms.Form):
-    """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
-
-    payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
-    card_number = forms.CharField(label=_("Card number"), required=False, max_length=30)
-    card_expiry = forms.CharField(
-        label=_("Expiry (MM/YY)"),
-        required=False,
-        max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "MM/YY"}),
-    )
-    card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
-    cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
+class BillingDetailsForm(forms.Form):
+    """Company name, billing address and VAT number: the details that decide the VAT and are
+    printed on invoices (checkout, the corporate portal's Proceed to Payment)."""
 
     name = forms.CharField(label=_("Company name"), max_length=200)
     address_line1 = forms.CharField(label=_("Address"), max_length=200)
@@ -36,6 +27,42 @@ class CheckoutForm(forms.Form):
         required=False,
         help_text=_("For EU businesses: VAT is reverse charged in another member state."),
     )
+
+    def clean_vat_number(self):
+        return compact_vat_number(self.cleaned_data["vat_number"])
+
+    def clean(self):
+        cleaned = super().clean()
+        country, vat_number = cleaned.get("country"), cleaned.get("vat_number")
+        if vat_number and country:
+            if country not in EU_MEMBER_STATES:
+                self.add_error("vat_number", _("A VAT number applies to EU countries only."))
+            elif not vat_number_is_valid(vat_number, country):
+                self.add_error(
+                    "vat_number",
+                    _("This is not a valid VAT number for %(country)s.")
+                    % {"country": dict(self.fields["country"].choices).get(country, country)},
+                )
+        return cleaned
+
+    def billing_details(self) -> BillingDetails:
+        data = self.cleaned_data
+        return BillingDetails(**{field: data[field] for field in BILLING_FIELDS})
+
+
+class CheckoutForm(BillingDetailsForm):
+    """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
+
+    payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
+    card_number = forms.CharField(label=_("Card number"), required=False, max_length=30)
+    card_expiry = forms.CharField(
+        label=_("Expiry (MM/YY)"),
+        required=False,
+        max_length=7,
+        widget=forms.TextInput(attrs={"placeholder": "MM/YY"}),
+    )
+    card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
+    cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
 
     cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     expected_amount_due = forms.DecimalField(
@@ -58,21 +85,8 @@ class CheckoutForm(forms.Form):
     def clean_card_number(self):
         return "".join(ch for ch in self.cleaned_data["card_number"] if ch not in " -")
 
-    def clean_vat_number(self):
-        return compact_vat_number(self.cleaned_data["vat_number"])
-
     def clean(self):
         cleaned = super().clean()
-        country, vat_number = cleaned.get("country"), cleaned.get("vat_number")
-        if vat_number and country:
-            if country not in EU_MEMBER_STATES:
-                self.add_error("vat_number", _("A VAT number applies to EU countries only."))
-            elif not vat_number_is_valid(vat_number, country):
-                self.add_error(
-                    "vat_number",
-                    _("This is not a valid VAT number for %(country)s.")
-                    % {"country": dict(self.fields["country"].choices).get(country, country)},
-                )
         due = cleaned.get("expected_amount_due")
         if due is not None and due <= 0:
             return cleaned  # nothing to pay: no payment step

@@ -249,26 +249,6 @@ class OrderLine(models.Model):
         return f"{self.product_name} {self.plan_name} × {self.seat_count}"
 
 
-class NumberSequence(models.Model):
-    """The last number given in a series (invoices "INV", quotes "Q") for a year. Its row is
-    locked while a number is taken, in the transaction that writes the document: numbers of a
-    series never skip and never repeat."""
-
-    series = models.CharField(_("series"), max_length=10, default="INV")
-    year = models.PositiveSmallIntegerField(_("year"))
-    last_number = models.PositiveIntegerField(_("last number"), default=0)
-
-    class Meta:
-        verbose_name = _("number sequence")
-        verbose_name_plural = _("number sequences")
-        constraints = [
-            models.UniqueConstraint(fields=["series", "year"], name="number_sequence_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.series} {self.year}: {self.last_number}"
-
-
 class Invoice(models.Model):
     """The invoice of an order, with seller and buyer as they were when it was issued."""
 

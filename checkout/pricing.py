@@ -1,24 +1,39 @@
-"""The one pricing module: the checkout page's preview and place_order both call price_order,
-so the amount shown is exactly the amount charged (SPEC "Money rules", "VAT")."""
+"""The one pricing module (SPEC "Money rules", "VAT"). Every amount a customer is shown or
+charged comes from here: the cart and checkout pages and place_order (new subscriptions and
+changes), the seat-change preview, corporate quotes and service orders (co-termed seats), and
+renewals. The amount shown is exactly the amount charged because both call the same function.
 
+Lines are rounded half-up one by one; tax is computed once on their sum (`tax_for`, negative
+with a negative subtotal); credit is used before any charge; a negative total becomes credit.
+"""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
 from moneyed import Money
 
 from billing_center.money import round_money
-from catalog.models import BillingCycle, Plan
+from catalog.models import Plan
+from catalog.prices import PricingError, unit_price
 from checkout.models import OrderLineKind
-from checkout.tax import TaxDecision, decide_tax
-from subscriptions.models import Subscription
+from checkout.tax import TaxDecision
+from subscriptions.models import Subscription, SubscriptionStatus
 from subscriptions.periods import period_end
-from subscriptions.proration import unused_credit
+from subscriptions.proration import prorate, unused_credit
 
-
-class PricingError(Exception):
-    """Something in the order cannot be priced; the message is for the billing contact."""
+__all__ = [
+    "OrderPricing",
+    "PricedLine",
+    "PricingError",
+    "PurchaseRequest",
+    "coterm_line",
+    "price_lines",
+    "price_order",
+    "purchase_lines",
+    "tax_for",
+]
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,10 @@ class PurchaseRequest:
 
 @dataclass(frozen=True)
 class PricedLine:
+    """One line of an order, a quote or an invoice, and what it does to a subscription (its
+    kind: a new subscription, a new period of a changed one, the credit for the unused time of
+    the old terms, seats added until the next billing date)."""
+
     kind: str
     plan: Plan
     cycle: str
@@ -69,35 +88,23 @@ class OrderPricing:
         return self.subtotal.currency.code
 
 
-def catalog_unit_price(*, plan: Plan, cycle: str, currency: str) -> Money:
-    """Today's price of one seat of a plan; prices prefetched on the plan are used as they are."""
-    for price in plan.prices.all():
-        if price.cycle == cycle and price.amount_currency == currency:
-            return price.amount
-    raise PricingError(
-        _("%(plan)s is not sold in %(currency)s.") % {"plan": plan, "currency": currency}
-    )
+def tax_for(subtotal: Money, decision: TaxDecision) -> Money:
+    """The VAT on a subtotal, rounded half-up: the only place tax is computed."""
+    return round_money(subtotal * decision.rate / Decimal(100))
 
 
-def annual_saving(*, plan: Plan, seat_count: int, currency: str) -> Money:
-    """What paying yearly saves over twelve monthly payments, for the Monthly/Annual choice."""
-    monthly = catalog_unit_price(plan=plan, cycle=BillingCycle.MONTHLY, currency=currency)
-    annual = catalog_unit_price(plan=plan, cycle=BillingCycle.ANNUAL, currency=currency)
-    return round_money((monthly * 12 - annual) * seat_count)
-
-
-def price_line(*, request: PurchaseRequest, currency: str, start: date) -> PricedLine:
+def new_period_line(*, request: PurchaseRequest, currency: str, start: date) -> PricedLine:
     """A whole period of the plan from `start`: a new subscription, or a changed one's charge."""
-    unit_price = catalog_unit_price(plan=request.plan, cycle=request.cycle, currency=currency)
+    price = unit_price(plan=request.plan, cycle=request.cycle, currency=currency)
     return PricedLine(
         kind=OrderLineKind.CHANGE if request.subscription else OrderLineKind.NEW_SUBSCRIPTION,
         plan=request.plan,
         cycle=request.cycle,
         seat_count=request.seat_count,
-        unit_price=unit_price,
+        unit_price=price,
         period_start=start,
         period_end=period_end(start, request.cycle),
-        amount=round_money(unit_price * request.seat_count),
+        amount=round_money(price * request.seat_count),
         subscription=request.subscription,
     )
 
@@ -124,41 +131,55 @@ def credit_line(*, subscription: Subscription, on: date) -> PricedLine:
     )
 
 
-def request_lines(*, request: PurchaseRequest, currency: str, today: date) -> list[PricedLine]:
+def purchase_lines(*, request: PurchaseRequest, currency: str, today: date) -> list[PricedLine]:
+    """A new subscription: one line. A change of a paid subscription (flow B): the credit for
+    the unused time of its current terms, then a whole new period from today. A trial being
+    changed or bought has nothing to credit."""
     lines = []
-    if request.subscription is not None and request.subscription.status != "trialing":
-        if request.subscription.unit_price.currency.code != currency:
+    subscription = request.subscription
+    if subscription is not None and subscription.status != SubscriptionStatus.TRIALING:
+        if subscription.unit_price.currency.code != currency:
             raise PricingError("A subscription in another currency than the order.")
-        lines.append(credit_line(subscription=request.subscription, on=today))
-    lines.append(price_line(request=request, currency=currency, start=today))
+        lines.append(credit_line(subscription=subscription, on=today))
+    lines.append(new_period_line(request=request, currency=currency, start=today))
     return lines
 
 
-def price_order(
-    *,
-    requests: list[PurchaseRequest],
-    currency: str,
-    today: date,
-    country: str,
-    vat_number: str,
-    seller_country: str,
-    credit_balance: Money,
+def coterm_line(*, subscription: Subscription, added_seats: int, on: date) -> PricedLine:
+    """Seats added to a subscription until its next billing date (corporate quotes): added
+    seats × price per seat × days left / days in the current period."""
+    amount = prorate(
+        amount=subscription.unit_price * added_seats,
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+        on=on,
+    )
+    return PricedLine(
+        kind=OrderLineKind.ADDED_SEATS,
+        plan=subscription.plan,
+        cycle=subscription.cycle,
+        seat_count=added_seats,
+        unit_price=subscription.unit_price,
+        period_start=on,
+        period_end=subscription.current_period_end,
+        amount=amount,
+        subscription=subscription,
+    )
+
+
+def price_lines(
+    *, lines: Iterable[PricedLine], currency: str, tax: TaxDecision, credit_balance: Money
 ) -> OrderPricing:
-    """Lines rounded half-up one by one; tax on their sum (negative with it); credit used before
-    any charge; a negative total becomes credit."""
+    """The totals of priced lines: subtotal, tax on it, credit used first, amount due, and the
+    credit a negative total adds to the balance."""
+    lines = tuple(lines)
     if credit_balance.currency.code != currency:
         raise PricingError("Credit in another currency than the order.")
-    lines = tuple(
-        line for r in requests for line in request_lines(request=r, currency=currency, today=today)
-    )
     subtotal = sum((line.amount for line in lines), Money(0, currency))
-    tax = decide_tax(country=country, vat_number=vat_number, seller_country=seller_country)
-    tax_amount = round_money(subtotal * tax.rate / Decimal(100))
+    tax_amount = tax_for(subtotal, tax)
     total = subtotal + tax_amount
-    credit_applied = Money(0, currency)
-    if total.amount > 0 and credit_balance.amount > 0:
-        credit_applied = min(credit_balance, total)
-    credit_added = -total if total.amount < 0 else Money(0, currency)
+    zero = Money(0, currency)
+    credit_applied = min(credit_balance, total) if total > zero and credit_balance > zero else zero
     return OrderPricing(
         lines=lines,
         subtotal=subtotal,
@@ -166,6 +187,23 @@ def price_order(
         tax_amount=tax_amount,
         total=total,
         credit_applied=credit_applied,
-        amount_due=max(total - credit_applied, Money(0, currency)),
-        credit_added=credit_added,
+        amount_due=max(total - credit_applied, zero),
+        credit_added=-total if total < zero else zero,
     )
+
+
+def price_order(
+    *,
+    requests: Iterable[PurchaseRequest],
+    currency: str,
+    today: date,
+    tax: TaxDecision,
+    credit_balance: Money,
+) -> OrderPricing:
+    """What a cart (or one seat change) costs today."""
+    lines = [
+        line
+        for request in requests
+        for line in purchase_lines(request=request, currency=currency, today=today)
+    ]
+    return price_lines(lines=lines, currency=currency, tax=tax, credit_balance=credit_balance)

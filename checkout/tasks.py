@@ -4,7 +4,7 @@ from django_tasks import task
 
 from billing_center.emails import send_templated_email
 from checkout.models import Order
-from subscriptions.tasks import billing_contact_emails
+from subscriptions.selectors import billing_contact_emails
 
 
 @task()

@@ -3,17 +3,15 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
 
 from checkout.models import TaxTreatment, VatRate
 
-# fmt: off
-EU_MEMBER_STATES = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
-# fmt: on
+# The 27 member states (ISO 3166 alpha-2; Greece is GR here, its VAT numbers say EL).
+_EU_CODES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
+EU_MEMBER_STATES = frozenset(_EU_CODES.split())
 VAT_VALIDATION_METHOD = "python-stdnum (offline: format and check digits)"
 
 
@@ -23,22 +21,46 @@ class MissingVatRate(Exception):
 
 @dataclass(frozen=True)
 class TaxDecision:
+    """Which VAT applies to a sale: decided once (decide_tax) and stored on the order, the
+    invoice, the quote and the service order, whose pages, emails and PDFs all read their
+    label and legal mention from here (`TaxDecision.of(document)`)."""
+
     treatment: str
     rate: Decimal  # percent, e.g. Decimal("20.00")
     country: str  # the customer's country, ISO 3166 alpha-2
+
+    @classmethod
+    def of(cls, document) -> "TaxDecision":
+        """The decision a stored document (order, invoice's order, quote…) was taxed with."""
+        return cls(
+            treatment=document.tax_treatment,
+            rate=document.tax_rate,
+            country=str(getattr(document, "tax_country", "") or ""),
+        )
+
+    @property
+    def is_reverse_charge(self) -> bool:
+        return self.treatment == TaxTreatment.REVERSE_CHARGE
+
+    @property
+    def label(self) -> str:
+        """The VAT line's name, in the active language: "VAT 20 %", "VAT (reverse charge)"."""
+        if self.treatment == TaxTreatment.REVERSE_CHARGE:
+            return _("VAT (reverse charge)")
+        if self.treatment == TaxTreatment.OUTSIDE_SCOPE:
+            return _("VAT (outside the scope of EU VAT)")
+        return _("VAT %(rate)s %%") % {"rate": floatformat(self.rate, "-2")}
 
     @property
     def mention(self) -> str:
         """The words an order or invoice must carry for this treatment, in the active language."""
         if self.treatment == TaxTreatment.REVERSE_CHARGE:
-            return str(
-                _(
-                    "Reverse charge: VAT to be accounted for by the recipient "
-                    "(Article 196, Council Directive 2006/112/EC)."
-                )
+            return _(
+                "Reverse charge: VAT to be accounted for by the recipient "
+                "(Article 196, Council Directive 2006/112/EC)."
             )
         if self.treatment == TaxTreatment.OUTSIDE_SCOPE:
-            return str(_("Outside the scope of EU VAT."))
+            return _("Outside the scope of EU VAT.")
         return ""
 
 

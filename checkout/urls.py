@@ -6,6 +6,7 @@ app_name = "checkout"
 
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
+    path("subscriptions/<int:pk>/change/", views.change_subscription, name="change_subscription"),
     path("orders/<str:number>/", views.order_confirmation, name="order_confirmation"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path(

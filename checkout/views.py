@@ -11,34 +11,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from moneyed import Money
 
 from billing_center.access import billing_contact_required, get_for_account
-from cart.selectors import cart_with_items
+from cart.forms import ChangeForm
+from cart.selectors import cart_with_items, plans_sold_in
+from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
+from checkout.billing import BillingDetails
 from checkout.forms import CheckoutForm, NewCardForm
 from checkout.gateway import PaymentDeclined, get_gateway
-from checkout.services import (
-    BillingDetails,
-    CheckoutError,
-    NewCard,
-    add_payment_method,
-    place_order,
-    preview_order,
-    set_default_payment_method,
-)
+from checkout.payment_methods import NewCard, add_payment_method, set_default_payment_method
+from checkout.placement import CheckoutError, change_preview, place_order, preview_order
 from checkout.tax import MissingVatRate
-
-
-def _billing_from(form: CheckoutForm) -> BillingDetails:
-    data = form.cleaned_data
-    return BillingDetails(
-        name=data["name"],
-        address_line1=data["address_line1"],
-        address_line2=data["address_line2"],
-        postal_code=data["postal_code"],
-        city=data["city"],
-        region=data["region"],
-        country=data["country"],
-        vat_number=data["vat_number"],
-    )
+from subscriptions import selectors as subscription_selectors
+from subscriptions import services as subscription_services
+from subscriptions.models import LIVE_STATUSES, SubscriptionStatus
 
 
 def _initial(account, cart, pricing, cards):
@@ -77,7 +62,7 @@ def checkout(request):
         saved_cards=cards,
     )
     if request.method == "POST" and form.is_valid():
-        billing = _billing_from(form)
+        billing = form.billing_details()
         try:
             pricing = preview_order(cart=cart, billing=billing)
             new_card = None
@@ -197,9 +182,11 @@ def payment_methods(request):
             cardholder_name=data["cardholder_name"],
         )
         add_payment_method(
-            account=account, card=card, cardholder_name=data["cardholder_name"],
-            make_default=data["make_default"], actor=request.user,
-        )  # fmt: skip
+            account=account,
+            new_card=NewCard(card=card, cardholder_name=data["cardholder_name"]),
+            make_default=data["make_default"],
+            actor=request.user,
+        )
         messages.success(request, _("The card is saved."))
         return redirect("checkout:payment_methods")
     return render(
@@ -218,3 +205,84 @@ def make_default_payment_method(request, pk: int):
     set_default_payment_method(payment_method=card, actor=request.user)
     messages.success(request, _("%(card)s is now your default card.") % {"card": card})
     return redirect("checkout:payment_methods")
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def change_subscription(request, pk: int):
+    """Add Organizers / Agents / Experts…: seats up or down (tier and cycle too), with what the
+    change costs; then Add to Cart. In trial the change is free and applies at once."""
+    subscription = get_for_account(
+        subscription_selectors.subscriptions_of_account(account=request.account).filter(
+            status__in=LIVE_STATUSES
+        ),
+        account=request.account,
+        pk=pk,
+    )
+    plans = plans_sold_in(product=subscription.product, currency=request.account.currency)
+    initial = {
+        "plan": subscription.plan_id,
+        "cycle": subscription.cycle,
+        "seat_count": subscription.seat_count,
+    }
+    data = (
+        request.POST
+        if request.method == "POST"
+        else (request.GET if "seat_count" in request.GET else None)
+    )
+    assigned = subscription.assigned_seats()
+    form = ChangeForm(data, initial=initial, plans=plans, assigned=assigned)
+    if data is not None and data.get("adjust") in {"-1", "+1"}:
+        # The − and + buttons without JavaScript: the same page, one seat more or less.
+        values = {**initial, **data.dict()}
+        try:
+            values["seat_count"] = max(1, int(values["seat_count"]) + int(data["adjust"]))
+        except (TypeError, ValueError):
+            values["seat_count"] = subscription.seat_count
+        form = ChangeForm(values, initial=initial, plans=plans, assigned=assigned)
+
+    preview, problem = None, None
+    if form.is_bound and form.is_valid():
+        preview, problem = change_preview(subscription=subscription, **form.cleaned_data)
+
+    ready = form.is_bound and form.is_valid() and problem is None
+    if request.method == "POST" and not data.get("adjust") and ready:
+        if subscription.status == SubscriptionStatus.TRIALING:
+            try:
+                subscription_services.change_trial_seats(
+                    subscription=subscription,
+                    seat_count=form.cleaned_data["seat_count"],
+                    actor=request.user,
+                )
+            except subscription_services.SubscriptionError as error:
+                problem = error.message
+            else:
+                messages.success(
+                    request, _("The seats are changed. During the trial they are free.")
+                )
+                return redirect("subscriptions:subscription_detail", pk=subscription.pk)
+        else:
+            cart = get_cart(owner=request.user, account=request.account)
+            try:
+                add_change_to_cart(cart=cart, subscription=subscription, **form.cleaned_data)
+            except PurchaseError as error:
+                problem = error.message
+            else:
+                if cart.items.count() == 1:
+                    return redirect("checkout:checkout")
+                messages.success(
+                    request, _("%(product)s is in your cart.") % {"product": subscription.product}
+                )
+                return redirect("cart:detail")
+    return render(
+        request,
+        "subscriptions/change.html",
+        {
+            "subscription": subscription,
+            "assigned_count": assigned,
+            "form": form,
+            "plans": plans,
+            "preview": preview,
+            "problem": problem,
+        },
+    )

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import CountryField
 
 from cart.forms import SEAT_COUNT_CEILING
+from checkout.forms import BillingDetailsForm
 
 
 class AddSeatsForm(forms.Form):
@@ -34,19 +34,12 @@ class AddSeatsForm(forms.Form):
         ]
 
 
-class PaymentForm(forms.Form):
-    """Proceed to Payment: Admin Contact, Payment Method, Billing Address."""
+class PaymentForm(BillingDetailsForm):
+    """Proceed to Payment: Admin Contact, Payment Method, Billing Address (and VAT number)."""
 
     admin_contact_name = forms.CharField(label=_("Full name"), max_length=150)
     admin_contact_email = forms.EmailField(label=_("Email address"), max_length=254)
     payment_method = forms.ChoiceField(label=_("Payment Method"), widget=forms.RadioSelect)
-    name = forms.CharField(label=_("Company name"), max_length=200)
-    address_line1 = forms.CharField(label=_("Address"), max_length=200)
-    address_line2 = forms.CharField(label=_("Address (line 2)"), max_length=200, required=False)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=20)
-    city = forms.CharField(label=_("City"), max_length=100)
-    region = forms.CharField(label=_("Region or state"), max_length=100, required=False)
-    country = CountryField(blank=False).formfield(label=_("Country"))
 
     def __init__(self, *args, cards, **kwargs):
         super().__init__(*args, **kwargs)

@@ -151,6 +151,15 @@ class ServiceOrder(models.Model):
     city = models.CharField(_("city"), max_length=100)
     region = models.CharField(_("region or state"), max_length=100, blank=True)
     country = CountryField(_("country"))
+    vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    # The quote's lines taxed again for the billing address above, when it was saved: the
+    # amount the worker charges and the invoice shows (SPEC "VAT").
+    subtotal = MoneyField(_("subtotal"), max_digits=12, decimal_places=2)
+    tax_country = CountryField(_("tax country"))
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    tax_treatment = models.CharField(_("tax treatment"), max_length=20)
+    tax = MoneyField(_("tax"), max_digits=12, decimal_places=2)
+    total = MoneyField(_("total"), max_digits=12, decimal_places=2)
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("placed by"),

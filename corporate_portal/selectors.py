@@ -32,3 +32,7 @@ def service_order_for_display() -> QuerySet[ServiceOrder]:
     ).prefetch_related(
         Prefetch("quote__lines", queryset=QuoteLine.objects.select_related("product"))
     )
+
+
+def account_has_quotes(*, account) -> bool:
+    return Quote.objects.filter(account=account).exists()

@@ -7,15 +7,17 @@ from functools import wraps
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
+from checkout.billing import BillingDetails
 from checkout.selectors import saved_cards
-from checkout.services import BillingDetails
 from corporate_portal import selectors, services
 from corporate_portal.forms import AddSeatsForm, PaymentForm
 from corporate_portal.models import QuoteStatus, ServiceOrderStatus
+from corporate_portal.rules import eligibility_problem, product_problem
 from subscriptions.models import Portal
 
 
@@ -61,8 +63,9 @@ def _ns(request) -> str:
 @corporate_portal_required
 def subscriptions(request):
     account = request.account
+    today = timezone.localdate()
     rows = [
-        {"subscription": s, "problem": services.product_problem(subscription=s)}
+        {"subscription": s, "problem": product_problem(subscription=s, today=today)}
         for s in selectors.portal_subscriptions(account=account)
     ]
     return render(
@@ -70,7 +73,7 @@ def subscriptions(request):
         "corporate_portal/subscriptions.html",
         {
             "rows": rows,
-            "problem": services.eligibility_problem(account=account),
+            "problem": eligibility_problem(account=account),
             "open_quote": services.open_quote(account=account),
         },
     )
@@ -80,22 +83,22 @@ def subscriptions(request):
 @corporate_portal_required
 def add_seats(request):
     account = request.account
-    problem = services.eligibility_problem(account=account)
+    problem = eligibility_problem(account=account)
     if problem:
         messages.error(request, problem)
         return redirect("corporate:subscriptions")
-    all_rows = list(selectors.portal_subscriptions(account=account))
-    eligible = [s for s in all_rows if services.product_problem(subscription=s) is None]
-    others = [
-        {"subscription": s, "problem": services.product_problem(subscription=s)}
-        for s in all_rows
-        if s not in eligible
-    ]
+    today = timezone.localdate()
+    problems = {
+        s: product_problem(subscription=s, today=today)
+        for s in selectors.portal_subscriptions(account=account)
+    }
+    eligible = [s for s, problem in problems.items() if problem is None]
+    others = [{"subscription": s, "problem": p} for s, p in problems.items() if p is not None]
     form = AddSeatsForm(request.POST or None, subscriptions=eligible)
     current = services.open_quote(account=account)
     warn = False
     if request.method == "POST" and form.is_valid():
-        requests = [services.SeatRequest(s, n) for s, n in form.requests() if n]
+        requests = [services.SeatRequest(s.pk, n) for s, n in form.requests() if n]
         if current is not None and not form.cleaned_data["confirm_replace"] and requests:
             warn = True  # SPEC C.2: warn first; the same answers come back with the confirmation
         else:
@@ -182,16 +185,7 @@ def proceed_to_payment(request, number: str):
             admin_contact_name=data["admin_contact_name"],
             admin_contact_email=data["admin_contact_email"],
             payment_method=form.card,
-            billing=BillingDetails(
-                name=data["name"],
-                address_line1=data["address_line1"],
-                address_line2=data["address_line2"],
-                postal_code=data["postal_code"],
-                city=data["city"],
-                region=data["region"],
-                country=data["country"],
-                vat_number=account.vat_number,
-            ),
+            billing=form.billing_details(),
         )
         try:
             service_order = services.save_service_order(

@@ -1,11 +1,11 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing_center.admin import AuditedAdminMixin
 from billing_center.money import format_money
-from checkout.admin import CARD_FIELDS, CARD_READONLY_FIELDS
-from checkout.models import PaymentMethod
 from subscriptions.models import (
     Account,
     CreditEntry,
@@ -14,6 +14,7 @@ from subscriptions.models import (
     Subscription,
     Trial,
 )
+from subscriptions.seats import seat_count_problem
 
 
 class MembershipInline(admin.TabularInline):
@@ -44,17 +45,6 @@ class SubscriptionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("product", "plan__product")
 
 
-class PaymentMethodInline(admin.TabularInline):
-    model = PaymentMethod
-    extra = 0
-    fields = CARD_FIELDS
-    readonly_fields = CARD_READONLY_FIELDS
-
-    def has_add_permission(self, request, obj=None):
-        # A card only comes from the gateway (a token); staff cannot type one in.
-        return False
-
-
 @admin.register(Account)
 class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -69,7 +59,8 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["portal", "self_service_enabled", "currency", "language", "country"]
     search_fields = ["name", "vat_number", "memberships__user__email"]
-    inlines = [MembershipInline, SubscriptionInline, PaymentMethodInline]
+    # checkout.admin adds the account's saved cards (checkout owns payment methods).
+    inlines = [MembershipInline, SubscriptionInline]
     fieldsets = [
         (None, {"fields": ["name", "currency", "language", "portal", "self_service_enabled"]}),
         (
@@ -125,16 +116,56 @@ class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["user", "account"]
 
 
+class SeatAssignmentFormSet(forms.BaseInlineFormSet):
+    """Never more seats given than the subscription has."""
+
+    def clean(self):
+        super().clean()
+        seat_count = self.instance.seat_count
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        if seat_count is not None and len(kept) > seat_count:
+            raise forms.ValidationError(
+                ngettext(
+                    "The subscription has %(seats)s seat: give at most %(seats)s.",
+                    "The subscription has %(seats)s seats: give at most %(seats)s.",
+                    seat_count,
+                )
+                % {"seats": seat_count}
+            )
+
+
 class SeatAssignmentInline(admin.TabularInline):
     model = SeatAssignment
+    formset = SeatAssignmentFormSet
     extra = 0
     fields = ["user", "assigned_at"]
     readonly_fields = ["assigned_at"]
     autocomplete_fields = ["user"]
 
 
+class SubscriptionAdminForm(forms.ModelForm):
+    """Staff change seats by the same rule as billing contacts (subscriptions.seats)."""
+
+    class Meta:
+        model = Subscription
+        fields = ["plan", "seat_count"]  # the admin adds the others it shows
+
+    def clean(self):
+        cleaned = super().clean()
+        plan, seat_count = cleaned.get("plan"), cleaned.get("seat_count")
+        if plan is not None and seat_count is not None:
+            assigned = self.instance.seat_assignments.count() if self.instance.pk else 0
+            problem = seat_count_problem(plan=plan, seat_count=seat_count, assigned=assigned)
+            if problem:
+                self.add_error("seat_count", problem)
+        return cleaned
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = SubscriptionAdminForm
     list_display = [
         "account",
         "product",

@@ -83,14 +83,6 @@ class Account(models.Model):
     def is_corporate(self) -> bool:
         return self.portal == Portal.CORPORATE
 
-    @property
-    def billing_address_lines(self) -> list[str]:
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        lines = [self.address_line1, self.address_line2, locality, self.region]
-        if self.country:
-            lines.append(self.country.name)
-        return [line for line in lines if line]
-
 
 class Role(models.TextChoices):
     BILLING_CONTACT = "billing_contact", _("Billing contact")
@@ -223,6 +215,12 @@ class Subscription(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    def assigned_seats(self) -> int:
+        """How many seats are given to users: the count a selector or lock annotated on the
+        row when there is one (`assigned_seat_count`), else one query."""
+        annotated = getattr(self, "assigned_seat_count", None)
+        return annotated if annotated is not None else self.seat_assignments.count()
 
     @property
     def period_price(self) -> Money:

@@ -2,8 +2,15 @@
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from billing_center.models import AuditEvent
-from subscriptions.models import LIVE_STATUSES, Membership, SeatAssignment, Subscription
+from billing_center.models import AuditEvent, User
+from subscriptions.models import (
+    LIVE_STATUSES,
+    CreditEntry,
+    Membership,
+    Role,
+    SeatAssignment,
+    Subscription,
+)
 
 
 def membership_for_user(*, user) -> Membership | None:
@@ -41,16 +48,19 @@ def account_activity(*, account) -> QuerySet[AuditEvent]:
 
 def account_users(*, account):
     """The people of the account (billing contacts, admin contacts, members), by email."""
-    from billing_center.models import User
-
     return User.objects.filter(membership__account=account, is_active=True).order_by("email")
 
 
 def credit_history(*, account):
-    from subscriptions.models import CreditEntry
-
     return (
         CreditEntry.objects.filter(account=account)
         .select_related("order")
         .order_by("-created_at", "-pk")
+    )
+
+
+def billing_contact_emails(account) -> list[str]:
+    """Where an account's billing emails go: its billing contacts."""
+    return list(
+        account.memberships.filter(role=Role.BILLING_CONTACT).values_list("user__email", flat=True)
     )

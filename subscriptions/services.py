@@ -1,16 +1,23 @@
-"""Writes to subscriptions, trials, seats and members (STYLE habit 2: keyword-only, no request)."""
+"""Writes to subscriptions, trials, seats and members (STYLE habit 2: keyword-only, no request).
 
+The order writer (checkout.orders) applies priced lines through the functions at the end of
+this module, so a subscription changes the same way whoever pays for it: checkout, the
+corporate worker or a renewal.
+"""
+
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from moneyed import Money
 
-from billing_center.audit import record_audit_event
+from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, User
 from catalog.models import BillingCycle, Plan, Product
-from checkout.pricing import PricingError, catalog_unit_price
+from catalog.prices import PricingError, unit_price
 from subscriptions.models import (
     LIVE_STATUSES,
     Account,
@@ -21,6 +28,8 @@ from subscriptions.models import (
     SubscriptionStatus,
     Trial,
 )
+from subscriptions.seats import SeatCountError, check_seat_count
+from subscriptions.tasks import send_invitation_email, send_trial_welcome_email
 
 
 class SubscriptionError(Exception):
@@ -49,12 +58,10 @@ def start_trial(
     product: Product,
     plan: Plan,
     seat_count: int,
-    actor,
+    actor: User | None,
     today: date | None = None,
 ) -> Subscription:
     """Start the free trial of a product: `trialing` until its end, no payment, a welcome email."""
-    from subscriptions.tasks import send_trial_welcome_email
-
     today = today or timezone.localdate()
     if not product.is_active or not product.trial_offered:
         raise SubscriptionError(_("%(product)s has no free trial.") % {"product": product})
@@ -62,16 +69,12 @@ def start_trial(
         raise SubscriptionError(
             _("This plan is not available for %(product)s.") % {"product": product}
         )
-    if not plan.min_seats <= seat_count <= plan.max_seats:
-        raise SubscriptionError(
-            _("Choose between %(min)s and %(max)s seats.")
-            % {"min": plan.min_seats, "max": plan.max_seats}
-        )
     try:
+        check_seat_count(plan=plan, seat_count=seat_count)
         # The trial is billed at the monthly price if it is converted without another choice.
-        unit_price = catalog_unit_price(
-            plan=plan, cycle=BillingCycle.MONTHLY, currency=account.currency
-        )
+        trial_price = unit_price(plan=plan, cycle=BillingCycle.MONTHLY, currency=account.currency)
+    except SeatCountError as error:
+        raise SubscriptionError(error.message) from error
     except PricingError as error:
         raise SubscriptionError(str(error)) from error
 
@@ -104,7 +107,7 @@ def start_trial(
             plan=plan,
             cycle=BillingCycle.MONTHLY,
             seat_count=seat_count,
-            unit_price=unit_price,
+            unit_price=trial_price,
             status=SubscriptionStatus.TRIALING,
             current_period_start=today,
             current_period_end=trial_end,
@@ -126,7 +129,7 @@ def _lock_subscription(subscription: Subscription) -> Subscription:
 
 
 @transaction.atomic
-def assign_seat(*, subscription: Subscription, user: User, actor) -> SeatAssignment:
+def assign_seat(*, subscription: Subscription, user: User, actor: User | None) -> SeatAssignment:
     """Give one seat to a user of the account; never more seats than the subscription has."""
     subscription = _lock_subscription(subscription)
     membership = Membership.objects.filter(user=user).first()
@@ -139,7 +142,11 @@ def assign_seat(*, subscription: Subscription, user: User, actor) -> SeatAssignm
     assigned = subscription.seat_assignments.count()
     if assigned >= subscription.seat_count:
         raise SubscriptionError(
-            _("All %(count)s seats are assigned: unassign one or add seats first.")
+            ngettext(
+                "The %(count)s seat is assigned: unassign it or add seats first.",
+                "All %(count)s seats are assigned: unassign one or add seats first.",
+                subscription.seat_count,
+            )
             % {"count": subscription.seat_count}
         )
     assignment = SeatAssignment.objects.create(subscription=subscription, user=user)
@@ -155,7 +162,7 @@ def assign_seat(*, subscription: Subscription, user: User, actor) -> SeatAssignm
 
 
 @transaction.atomic
-def unassign_seat(*, subscription: Subscription, user: User, actor) -> None:
+def unassign_seat(*, subscription: Subscription, user: User, actor: User | None) -> None:
     subscription = _lock_subscription(subscription)
     assigned = subscription.seat_assignments.count()
     deleted, _detail = subscription.seat_assignments.filter(user=user).delete()
@@ -172,12 +179,17 @@ def unassign_seat(*, subscription: Subscription, user: User, actor) -> None:
 
 
 @transaction.atomic
-def invite_member(*, account: Account, email: str, full_name: str, actor) -> User:
-    """Add a person to the account as a member (an invitation email lets them set a password).
-    Someone already in the account is returned as they are; someone in another account is an
-    error, since a person belongs to one account only."""
-    from subscriptions.tasks import send_invitation_email
-
+def invite_member(
+    *,
+    account: Account,
+    email: str,
+    full_name: str,
+    actor: User | None,
+    role: str = Role.MEMBER,
+) -> User:
+    """Add a person to the account (an invitation email lets them set a password). Someone
+    already in the account is returned as they are; someone in another account is an error,
+    since a person belongs to one account only."""
     email = User.objects.normalize_email(email).strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
@@ -188,13 +200,13 @@ def invite_member(*, account: Account, email: str, full_name: str, actor) -> Use
             )
         return user
     user = User.objects.create_user(email, None, full_name=full_name.strip())
-    Membership.objects.create(user=user, account=account, role=Role.MEMBER)
+    Membership.objects.create(user=user, account=account, role=role)
     record_audit_event(
         actor=actor,
         account=account,
         action=AuditAction.MEMBER_INVITED,
         target=user,
-        after={"email": email, "role": Role.MEMBER.label},
+        after={"email": email, "role": Role(role).label},
     )
     transaction.on_commit(
         lambda: send_invitation_email.enqueue(user.pk, actor.pk if actor else None)
@@ -203,7 +215,31 @@ def invite_member(*, account: Account, email: str, full_name: str, actor) -> Use
 
 
 @transaction.atomic
-def invite_member_to_seat(*, subscription: Subscription, email: str, full_name: str, actor) -> User:
+def make_admin_contact(*, account: Account, email: str, full_name: str, actor: User | None) -> User:
+    """The admin contact a corporate service order names: invited into the account, or, if
+    already a member of it, made an admin contact."""
+    user = invite_member(
+        account=account, email=email, full_name=full_name, actor=actor, role=Role.ADMIN_CONTACT
+    )
+    membership = user.membership
+    if membership.role == Role.MEMBER:
+        membership.role = Role.ADMIN_CONTACT
+        membership.save(update_fields=["role"])
+        record_audit_event(
+            actor=actor,
+            account=account,
+            action=AuditAction.CHANGED,
+            target=membership,
+            before={"role": Role.MEMBER},
+            after={"role": Role.ADMIN_CONTACT},
+        )
+    return user
+
+
+@transaction.atomic
+def invite_member_to_seat(
+    *, subscription: Subscription, email: str, full_name: str, actor: User | None
+) -> User:
     """Invite a person and give them a seat, or do neither (no seat free: nobody is invited)."""
     user = invite_member(
         account=subscription.account, email=email, full_name=full_name, actor=actor
@@ -214,29 +250,21 @@ def invite_member_to_seat(*, subscription: Subscription, email: str, full_name: 
 
 
 @transaction.atomic
-def change_trial_seats(*, subscription: Subscription, seat_count: int, actor) -> Subscription:
+def change_trial_seats(
+    *, subscription: Subscription, seat_count: int, actor: User | None
+) -> Subscription:
     """During a trial seats change for free: no proration, no payment, the trial end stays."""
     subscription = _lock_subscription(subscription)
     if subscription.status != SubscriptionStatus.TRIALING:
         raise SubscriptionError(_("This subscription is not in trial."))
-    plan = subscription.plan
-    if not plan.min_seats <= seat_count <= plan.max_seats:
-        raise SubscriptionError(
-            _("Choose between %(min)s and %(max)s seats.")
-            % {"min": plan.min_seats, "max": plan.max_seats}
+    try:
+        check_seat_count(
+            plan=subscription.plan,
+            seat_count=seat_count,
+            assigned=subscription.seat_assignments.count(),
         )
-    assigned = subscription.seat_assignments.count()
-    if seat_count < assigned:
-        raise SubscriptionError(
-            ngettext(
-                "%(assigned)s seat is assigned: unassign %(excess)s first, or keep at least "
-                "%(assigned)s seat.",
-                "%(assigned)s seats are assigned: unassign %(excess)s first, or keep at least "
-                "%(assigned)s seats.",
-                assigned,
-            )
-            % {"assigned": assigned, "excess": assigned - seat_count}
-        )
+    except SeatCountError as error:
+        raise SubscriptionError(error.message) from error
     before = subscription.seat_count
     subscription.seat_count = seat_count
     subscription.save(update_fields=["seat_count"])
@@ -247,5 +275,119 @@ def change_trial_seats(*, subscription: Subscription, seat_count: int, actor) ->
         target=subscription,
         before={"seat_count": before},
         after={"seat_count": seat_count, "trial_end": subscription.trial_end},
+    )
+    return subscription
+
+
+# What an order line does to a subscription. The caller (checkout.orders.write_order) holds the
+# account lock and the subscriptions' locks (subscriptions.locks) in its transaction.
+
+SUBSCRIPTION_TERMS = [
+    "plan",
+    "cycle",
+    "seat_count",
+    "unit_price",
+    "status",
+    "current_period_start",
+    "current_period_end",
+]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a paid subscription is billed for in a period: tier, cycle, seats, price per seat
+    and the period itself."""
+
+    plan: Plan
+    cycle: str
+    seat_count: int
+    unit_price: Money
+    period_start: date
+    period_end: date
+
+    def fields(self) -> dict:
+        return {
+            "plan": self.plan,
+            "cycle": self.cycle,
+            "seat_count": self.seat_count,
+            "unit_price": self.unit_price,
+            "status": SubscriptionStatus.ACTIVE,
+            "current_period_start": self.period_start,
+            "current_period_end": self.period_end,
+        }
+
+
+def start_paid_subscription(
+    *,
+    account: Account,
+    terms: Terms,
+    trial: Subscription | None,
+    actor: User | None,
+    reference: str,
+) -> Subscription:
+    """A new paid subscription on these terms, or the account's trial of the product converted
+    into it (the seats it gave stay given)."""
+    if trial is not None:
+        if trial.status != SubscriptionStatus.TRIALING:
+            raise SubscriptionError(
+                _("Your account already has %(product)s.") % {"product": trial.product}
+            )
+        return change_subscription_terms(
+            subscription=trial, terms=terms, actor=actor, reference=reference
+        )
+    check_seat_count(plan=terms.plan, seat_count=terms.seat_count)
+    subscription = Subscription.objects.create(
+        account=account, product=terms.plan.product, **terms.fields()
+    )
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.CREATED,
+        target=subscription,
+        after={**terms.fields(), "order": reference},
+    )
+    return subscription
+
+
+def change_subscription_terms(
+    *, subscription: Subscription, terms: Terms, actor: User | None, reference: str
+) -> Subscription:
+    """New terms from `terms.period_start`: seats, tier or cycle changed with a whole new
+    period (flow B), or a trial converted. Never below the seats already given."""
+    check_seat_count(
+        plan=terms.plan, seat_count=terms.seat_count, assigned=subscription.assigned_seats()
+    )
+    before = snapshot(subscription, SUBSCRIPTION_TERMS)
+    fields = terms.fields()
+    for field, value in fields.items():
+        setattr(subscription, field, value)
+    subscription.save(update_fields=list(fields))
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.CHANGED,
+        target=subscription,
+        before=before,
+        after={**snapshot(subscription, SUBSCRIPTION_TERMS), "order": reference},
+    )
+    return subscription
+
+
+def add_seats(
+    *, subscription: Subscription, added_seats: int, actor: User | None, reference: str
+) -> Subscription:
+    """Seats added to the current period, which stays as it is (corporate quotes co-term)."""
+    seat_count = subscription.seat_count + added_seats
+    check_seat_count(plan=subscription.plan, seat_count=seat_count)
+    before = subscription.seat_count
+    subscription.seat_count = seat_count
+    subscription.save(update_fields=["seat_count"])
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.CHANGED,
+        target=subscription,
+        before={"seat_count": before},
+        after={"seat_count": seat_count, "order": reference},
     )
     return subscription

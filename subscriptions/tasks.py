@@ -10,12 +10,7 @@ from django_tasks import task
 from billing_center.emails import send_templated_email
 from billing_center.models import User
 from subscriptions.models import Subscription
-
-
-def billing_contact_emails(account) -> list[str]:
-    return list(
-        account.memberships.filter(role="billing_contact").values_list("user__email", flat=True)
-    )
+from subscriptions.selectors import billing_contact_emails
 
 
 @task()

@@ -8,7 +8,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("balance/", views.account_balance, name="balance"),
     path("subscriptions/<int:pk>/", views.subscription_detail, name="subscription_detail"),
-    path("subscriptions/<int:pk>/change/", views.change_subscription, name="change"),
     path("subscriptions/<int:pk>/seats/", views.seats, name="seats"),
     path("subscriptions/<int:pk>/seats/assign/", views.assign_seat, name="assign_seat"),
     path("subscriptions/<int:pk>/seats/unassign/", views.unassign_seat, name="unassign_seat"),

@@ -2,15 +2,11 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
-from cart.selectors import plans_sold_in
-from cart.services import PurchaseError, add_change_to_cart, get_cart
-from checkout.services import change_preview
 from subscriptions import selectors, services
-from subscriptions.forms import ChangeForm, InviteForm, SeatUserForm
-from subscriptions.models import LIVE_STATUSES, SubscriptionStatus
+from subscriptions.forms import InviteForm, SeatUserForm
 
 
 @require_GET
@@ -147,86 +143,6 @@ def trial_started(request, pk: int):
     return render(request, "subscriptions/trial_started.html", {"subscription": subscription})
 
 
-@require_http_methods(["GET", "POST"])
-@billing_contact_required
-def change_subscription(request, pk: int):
-    """Add Organizers / Agents / Experts…: seats up or down (tier and cycle too), with what the
-    change costs; then Add to Cart. In trial the change is free and applies at once."""
-    subscription = get_for_account(
-        selectors.subscriptions_of_account(account=request.account).filter(
-            status__in=LIVE_STATUSES
-        ),
-        account=request.account,
-        pk=pk,
-    )
-    plans = plans_sold_in(product=subscription.product, currency=request.account.currency)
-    initial = {
-        "plan": subscription.plan_id,
-        "cycle": subscription.cycle,
-        "seat_count": subscription.seat_count,
-    }
-    data = (
-        request.POST
-        if request.method == "POST"
-        else (request.GET if "seat_count" in request.GET else None)
-    )
-    form = ChangeForm(data, initial=initial, plans=plans)
-    if data is not None and data.get("adjust") in {"-1", "+1"}:
-        # The − and + buttons without JavaScript: the same page, one seat more or less.
-        values = {**initial, **data.dict()}
-        try:
-            values["seat_count"] = max(1, int(values["seat_count"]) + int(data["adjust"]))
-        except (TypeError, ValueError):
-            values["seat_count"] = subscription.seat_count
-        form = ChangeForm(values, initial=initial, plans=plans)
-
-    preview, problem = None, None
-    if form.is_bound and form.is_valid():
-        preview, problem = change_preview(subscription=subscription, **form.cleaned_data)
-
-    ready = form.is_bound and form.is_valid() and problem is None
-    if request.method == "POST" and not data.get("adjust") and ready:
-        if subscription.status == SubscriptionStatus.TRIALING:
-            try:
-                services.change_trial_seats(
-                    subscription=subscription,
-                    seat_count=form.cleaned_data["seat_count"],
-                    actor=request.user,
-                )
-            except services.SubscriptionError as error:
-                problem = error.message
-            else:
-                messages.success(
-                    request, _("The seats are changed. During the trial they are free.")
-                )
-                return redirect("subscriptions:subscription_detail", pk=subscription.pk)
-        else:
-            cart = get_cart(owner=request.user, account=request.account)
-            try:
-                add_change_to_cart(cart=cart, subscription=subscription, **form.cleaned_data)
-            except PurchaseError as error:
-                problem = error.message
-            else:
-                if cart.items.count() == 1:
-                    return redirect("checkout:checkout")
-                messages.success(
-                    request, _("%(product)s is in your cart.") % {"product": subscription.product}
-                )
-                return redirect("cart:detail")
-    return render(
-        request,
-        "subscriptions/change.html",
-        {
-            "subscription": subscription,
-            "assigned_count": subscription.seat_assignments.count(),
-            "form": form,
-            "plans": plans,
-            "preview": preview,
-            "problem": problem,
-        },
-    )
-
-
 @require_GET
 @billing_contact_required
 def account_balance(request):
@@ -235,3 +151,15 @@ def account_balance(request):
         request.GET.get("page")
     )
     return render(request, "subscriptions/balance.html", {"account": account, "page": page})
+
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@require_GET
+@billing_contact_required
+def activity(request):
+    page = Paginator(
+        selectors.account_activity(account=request.account), ACTIVITY_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    return render(request, "subscriptions/activity.html", {"page": page})

@@ -251,7 +251,7 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
 
 class NumberSequenceFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "checkout.NumberSequence"
+        model = "billing_center.NumberSequence"
         django_get_or_create = ("series", "year")
 
     series = "INV"
@@ -276,3 +276,53 @@ class InvoiceFactory(factory.django.DjangoModelFactory):
     buyer_name = factory.LazyAttribute(lambda o: o.account.name)
     buyer_address = "1 rue de Rivoli\n75001 Paris\nFrance"
     buyer_country = "FR"
+
+
+class QuoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "corporate_portal.Quote"
+
+    number = factory.Sequence(lambda n: f"Q-2026-{n + 1:06d}")
+    account = factory.SubFactory(AccountFactory)
+    valid_until = date(2026, 12, 22)
+    subtotal = Money(Decimal("100.00"), "EUR")
+    tax_rate = Decimal("20.00")
+    tax_treatment = "standard"
+    tax = Money(Decimal("20.00"), "EUR")
+    total = Money(Decimal("120.00"), "EUR")
+
+
+class QuoteLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "corporate_portal.QuoteLine"
+
+    quote = factory.SubFactory(QuoteFactory)
+    subscription = factory.LazyAttribute(lambda o: SubscriptionFactory(account=o.quote.account))
+    product = factory.LazyAttribute(lambda o: o.subscription.product)
+    added_seats = 2
+    unit_price = Money(Decimal("120.00"), "EUR")
+    period_start = date(2026, 11, 22)
+    period_end = date(2027, 1, 1)
+    amount = Money(Decimal("100.00"), "EUR")
+
+
+class ServiceOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "corporate_portal.ServiceOrder"
+
+    quote = factory.SubFactory(QuoteFactory)
+    account = factory.LazyAttribute(lambda o: o.quote.account)
+    admin_contact_name = "Ada Admin"
+    admin_contact_email = factory.Sequence(lambda n: f"admin{n}@example.test")
+    payment_method = factory.LazyAttribute(lambda o: PaymentMethodFactory(account=o.account))
+    billing_name = factory.LazyAttribute(lambda o: o.account.name)
+    address_line1 = "1 rue de Rivoli"
+    postal_code = "75001"
+    city = "Paris"
+    country = "FR"
+    subtotal = factory.LazyAttribute(lambda o: o.quote.subtotal)
+    tax_country = "FR"
+    tax_rate = factory.LazyAttribute(lambda o: o.quote.tax_rate)
+    tax_treatment = factory.LazyAttribute(lambda o: o.quote.tax_treatment)
+    tax = factory.LazyAttribute(lambda o: o.quote.tax)
+    total = factory.LazyAttribute(lambda o: o.quote.total)

@@ -2,7 +2,6 @@ from django import template
 from moneyed import Money
 
 from billing_center.money import format_money
-from catalog.models import seat_count_label as catalog_seat_count_label
 
 register = template.Library()
 
@@ -18,4 +17,4 @@ def money(value):
 @register.simple_tag
 def seat_count_label(product, count):
     """{% seat_count_label product 10 %} → "10 organizers" / "10 organisateurs"."""
-    return catalog_seat_count_label(product.seat_noun, count)
+    return product.seat_count_label(count)

@@ -14,7 +14,9 @@ from tests.factories import (
     OrderLineFactory,
     PaymentMethodFactory,
     PriceFactory,
+    QuoteLineFactory,
     SeatAssignmentFactory,
+    ServiceOrderFactory,
     SubscriptionFactory,
     TrialFactory,
 )
@@ -39,6 +41,8 @@ MODELS = [
     "cart.cart",
     "subscriptions.trial",
     "subscriptions.creditentry",
+    "corporate_portal.quote",
+    "corporate_portal.serviceorder",
 ]
 
 
@@ -55,6 +59,8 @@ def data():
     TrialFactory(account=subscription.account)
     CreditEntryFactory(account=subscription.account)
     GatewayChargeFactory()
+    line = QuoteLineFactory(quote__account=subscription.account, subscription=subscription)
+    ServiceOrderFactory(quote=line.quote)
     return subscription
 
 
@@ -105,15 +111,13 @@ def test_audit_events_are_read_only(admin_client, data):
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_staff_changing_seats_leaves_an_audit_event(admin_client, admin_user):
-    subscription = SubscriptionFactory(seat_count=10)
-    url = admin_url("subscriptions.subscription", "change", subscription.pk)
-    form = {
+def subscription_form(subscription, **changes):
+    return {
         "account": subscription.account.pk,
         "product": subscription.product.pk,
         "plan": subscription.plan.pk,
         "cycle": subscription.cycle,
-        "seat_count": 12,
+        "seat_count": changes.pop("seat_count", 12),
         "unit_price_0": "120.00",
         "unit_price_1": "EUR",
         "status": subscription.status,
@@ -124,8 +128,14 @@ def test_staff_changing_seats_leaves_an_audit_event(admin_client, admin_user):
         "canceled_at_1": "",
         "seat_assignments-TOTAL_FORMS": 0,
         "seat_assignments-INITIAL_FORMS": 0,
+        **changes,
     }
-    response = admin_client.post(url, form)
+
+
+def test_staff_changing_seats_leaves_an_audit_event(admin_client, admin_user):
+    subscription = SubscriptionFactory(seat_count=10)
+    url = admin_url("subscriptions.subscription", "change", subscription.pk)
+    response = admin_client.post(url, subscription_form(subscription))
     assert response.status_code == 302, response.content.decode()[:3000]
     subscription.refresh_from_db()
     assert subscription.seat_count == 12
@@ -181,3 +191,54 @@ def test_a_vat_rate_of_100_or_more_is_refused(admin_client):
     assert response.status_code == 200
     rate.refresh_from_db()
     assert str(rate.rate) == "20.00"
+
+
+def test_staff_cannot_set_seats_below_the_assigned_ones(admin_client):
+    subscription = SubscriptionFactory(seat_count=10)
+    for _ in range(4):
+        SeatAssignmentFactory(subscription=subscription)
+    url = admin_url("subscriptions.subscription", "change", subscription.pk)
+    form = subscription_form(subscription, seat_count=3)
+    form.update(
+        {"seat_assignments-TOTAL_FORMS": 4, "seat_assignments-INITIAL_FORMS": 4}
+        | {
+            f"seat_assignments-{i}-{field}": value
+            for i, assignment in enumerate(subscription.seat_assignments.all())
+            for field, value in (
+                ("id", assignment.pk),
+                ("subscription", subscription.pk),
+                ("user", assignment.user_id),
+            )
+        }
+    )
+    response = admin_client.post(url, form)
+    assert response.status_code == 200
+    assert "4 seats are assigned: unassign 1 first" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.seat_count == 10
+    assert not AuditEvent.objects.filter(object_type="subscriptions.subscription").exists()
+
+
+def test_staff_cannot_set_seats_outside_the_plan(admin_client):
+    subscription = SubscriptionFactory(seat_count=10, plan__max_seats=20)
+    url = admin_url("subscriptions.subscription", "change", subscription.pk)
+    response = admin_client.post(url, subscription_form(subscription, seat_count=21))
+    assert response.status_code == 200
+    assert "Choose between 1 and 20 seats" in response.content.decode()
+    subscription.refresh_from_db()
+    assert subscription.seat_count == 10
+
+
+def test_staff_cannot_give_more_seats_than_the_subscription_has(admin_client):
+    subscription = SubscriptionFactory(seat_count=1)
+    users = [MembershipFactory(account=subscription.account).user for _ in range(2)]
+    url = admin_url("subscriptions.subscription", "change", subscription.pk)
+    form = subscription_form(subscription, seat_count=1)
+    form.update(
+        {"seat_assignments-TOTAL_FORMS": 2, "seat_assignments-INITIAL_FORMS": 0}
+        | {f"seat_assignments-{i}-user": user.pk for i, user in enumerate(users)}
+    )
+    response = admin_client.post(url, form)
+    assert response.status_code == 200
+    assert "give at most 1" in response.content.decode()
+    assert not subscription.seat_assignments.exists()

@@ -61,6 +61,10 @@ def test_manage_py_defaults_to_development_settings():
     base["DATABASE_URL"] = PRODUCTION_ENV["DATABASE_URL"]
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=ROOT, env=base, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr

@@ -23,9 +23,14 @@ CART = reverse("cart:detail")
 @pytest.fixture
 def training():
     return plan_with_prices(
-        monthly="119.00", annual="1140.00", product__name="GoTo Training",
-        product__slug="goto-training", product__trial_days=7, name="Standard", max_seats=50,
-    )  # fmt: skip
+        monthly="119.00",
+        annual="1140.00",
+        product__name="GoTo Training",
+        product__slug="goto-training",
+        product__trial_days=7,
+        name="Standard",
+        max_seats=50,
+    )
 
 
 def configure_url(plan, mode="buy"):
@@ -185,7 +190,8 @@ class TestChooseCycle:
             cycle_url(training, 5),
             {"cycle": "annual", "unit_price": "0.01", "currency": "USD", "amount": "1"},
         )
-        from checkout.services import BillingDetails, preview_order
+        from checkout.billing import BillingDetails
+        from checkout.placement import preview_order
 
         cart = Cart.objects.get()
         pricing = preview_order(cart=cart, billing=BillingDetails.of_account(cart.account))

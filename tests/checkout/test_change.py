@@ -13,8 +13,9 @@ from moneyed import Money
 from billing_center.models import AuditEvent
 from cart.models import CartItem
 from catalog.models import BillingCycle, SeatNoun
+from checkout.billing import BillingDetails
 from checkout.models import GatewayCharge, Order
-from checkout.services import BillingDetails, place_order
+from checkout.placement import place_order
 from subscriptions.models import CreditEntry, SubscriptionStatus
 from tests.factories import (
     CartFactory,
@@ -36,13 +37,21 @@ def meeting(account):
     account.country = "US"  # outside the EU: no VAT, so the SPEC figures are the totals
     account.save()
     plan = plan_with_prices(
-        monthly="12.00", annual="120.00", product__name="GoTo Meeting",
-        product__seat_noun=SeatNoun.ORGANIZER, name="Business", max_seats=250,
-    )  # fmt: skip
+        monthly="12.00",
+        annual="120.00",
+        product__name="GoTo Meeting",
+        product__seat_noun=SeatNoun.ORGANIZER,
+        name="Business",
+        max_seats=250,
+    )
     subscription = SubscriptionFactory(
-        account=account, plan=plan, cycle=BillingCycle.ANNUAL, seat_count=10,
-        unit_price=Money("120.00", "EUR"), current_period_start=date(2026, 1, 1),
-    )  # fmt: skip
+        account=account,
+        plan=plan,
+        cycle=BillingCycle.ANNUAL,
+        seat_count=10,
+        unit_price=Money("120.00", "EUR"),
+        current_period_start=date(2026, 1, 1),
+    )
     for _ in range(4):
         SeatAssignmentFactory(subscription=subscription)
     PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_visa", is_default=True)
@@ -50,7 +59,7 @@ def meeting(account):
 
 
 def change_url(subscription):
-    return reverse("subscriptions:change", args=[subscription.pk])
+    return reverse("checkout:change_subscription", args=[subscription.pk])
 
 
 def change(client, subscription, seats, **extra):
@@ -185,9 +194,14 @@ def test_without_javascript_plus_and_recalculate_work(contact_client, meeting):
 def test_trial_seat_changes_are_free_and_keep_the_trial_end(contact_client, account):
     plan = plan_with_prices()
     trial = SubscriptionFactory(
-        account=account, plan=plan, status=SubscriptionStatus.TRIALING, trial_end=date(2026, 12, 6),
-        current_period_start=date(2026, 11, 22), current_period_end=date(2026, 12, 6), seat_count=3,
-    )  # fmt: skip
+        account=account,
+        plan=plan,
+        status=SubscriptionStatus.TRIALING,
+        trial_end=date(2026, 12, 6),
+        current_period_start=date(2026, 11, 22),
+        current_period_end=date(2026, 12, 6),
+        seat_count=3,
+    )
     response = change(contact_client, trial, 7)
     assert response.url == reverse("subscriptions:subscription_detail", args=[trial.pk])
     trial.refresh_from_db()
@@ -245,9 +259,12 @@ def test_two_changes_of_one_subscription_at_the_same_moment_are_serialized(accou
     CreditEntryFactory(account=account, amount=Money("2000.00", "EUR"))
     plan = plan_with_prices(monthly="12.00", annual="120.00", max_seats=250)
     subscription = SubscriptionFactory(
-        account=account, plan=plan, seat_count=10, unit_price=Money("120.00", "EUR"),
+        account=account,
+        plan=plan,
+        seat_count=10,
+        unit_price=Money("120.00", "EUR"),
         current_period_start=date(2026, 1, 1),
-    )  # fmt: skip
+    )
     carts = []
     for seats in (8, 6):
         owner = MembershipFactory(account=account, role="billing_contact").user

@@ -12,9 +12,11 @@ from moneyed import Money
 from billing_center.models import AuditAction, AuditEvent
 from cart.models import CartItem
 from catalog.models import BillingCycle
+from checkout.billing import BillingDetails
 from checkout.gateway import PaymentDeclined, SandboxGateway
 from checkout.models import GatewayCharge, Invoice, Order, PaymentMethod
-from checkout.services import BillingDetails, CheckoutError, NewCard, place_order, preview_order
+from checkout.payment_methods import NewCard
+from checkout.placement import CheckoutError, place_order, preview_order
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.factories import (
     AccountFactory,
@@ -83,8 +85,11 @@ def test_placing_an_order(cart, visa, django_capture_on_commit_callbacks):
     assert order.tax_rate == Decimal("20.00")
     (line,) = order.lines.all()
     assert (line.product_name, line.seat_count, line.unit_price, line.amount) == (
-        "GoTo Training", 5, eur("144.00"), eur("720.00"),
-    )  # fmt: skip
+        "GoTo Training",
+        5,
+        eur("144.00"),
+        eur("720.00"),
+    )
     subscription = line.subscription
     assert subscription.status == SubscriptionStatus.ACTIVE
     assert (subscription.current_period_start, subscription.current_period_end) == (
@@ -236,9 +241,15 @@ def test_nothing_due_charges_nothing(cart):
 
 def test_a_valid_vat_number_of_another_member_state_is_reverse_charged(cart, visa):
     billing = BillingDetails(
-        name="Acme GmbH", address_line1="Hauptstr. 1", address_line2="", postal_code="10115",
-        city="Berlin", region="", country="DE", vat_number="DE136695976",
-    )  # fmt: skip
+        name="Acme GmbH",
+        address_line1="Hauptstr. 1",
+        address_line2="",
+        postal_code="10115",
+        city="Berlin",
+        region="",
+        country="DE",
+        vat_number="DE136695976",
+    )
     order = place(cart, payment_method=visa, billing=billing, expected="720.00")
     assert order.tax_treatment == "reverse_charge"
     assert order.invoice.buyer_vat_number == "DE136695976"

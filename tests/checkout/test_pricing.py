@@ -7,9 +7,10 @@ import pytest
 from moneyed import Money
 
 from catalog.models import BillingCycle
+from catalog.prices import annual_saving
 from checkout.models import TaxTreatment
-from checkout.pricing import PricingError, PurchaseRequest, annual_saving, price_order
-from checkout.tax import MissingVatRate
+from checkout.pricing import PricingError, PurchaseRequest, price_order
+from checkout.tax import MissingVatRate, decide_tax
 from tests.factories import plan_with_prices
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +27,7 @@ def price(requests, *, country="FR", vat_number="", credit="0", today=date(2026,
         requests=requests,
         currency=EUR,
         today=today,
-        country=country,
-        vat_number=vat_number,
-        seller_country="IE",
+        tax=decide_tax(country=country, vat_number=vat_number, seller_country="IE"),
         credit_balance=eur(credit),
     )
 
@@ -187,9 +186,7 @@ def test_credit_in_another_currency_is_refused(meeting):
             requests=[PurchaseRequest(plan=meeting, cycle=BillingCycle.MONTHLY, seat_count=1)],
             currency=EUR,
             today=date(2026, 1, 1),
-            country="FR",
-            vat_number="",
-            seller_country="IE",
+            tax=decide_tax(country="FR", vat_number="", seller_country="IE"),
             credit_balance=Money(5, "USD"),
         )
 

@@ -51,9 +51,12 @@ def webinar(corporate):
         monthly="145.00", annual="1344.00", currency="USD", product__name="GoTo Webinar"
     )
     return SubscriptionFactory(
-        account=corporate, plan=plan, seat_count=5, unit_price=Money("1344.00", "USD"),
+        account=corporate,
+        plan=plan,
+        seat_count=5,
+        unit_price=Money("1344.00", "USD"),
         current_period_start=date(2026, 7, 25),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -67,7 +70,7 @@ def rescue(corporate):
 def quote_for(account, subscription, seats=2, replace=False, contact=None):
     return services.create_quote(
         account=account,
-        requests=[services.SeatRequest(subscription, seats)],
+        requests=[services.SeatRequest(subscription.pk, seats)],
         actor=contact,
         replace_open=replace,
         today=TODAY,
@@ -193,7 +196,7 @@ class TestProcessing:
         def broken_invoice(**kwargs):
             raise RuntimeError("printer on fire")
 
-        monkeypatch.setattr(services, "issue_invoice", broken_invoice)
+        monkeypatch.setattr("checkout.orders.issue_invoice", broken_invoice)
         process_service_order.call(service_order.pk)
         service_order.refresh_from_db()
         assert service_order.status == ServiceOrderStatus.FAILED
@@ -258,12 +261,17 @@ class TestViews:
     ):
         quote = quote_for(corporate, webinar)
         data = {
-            "admin_contact_name": "Ada Admin", "admin_contact_email": "ada@globex.test",
-            "payment_method": str(card.pk), "name": "Globex Corp",
+            "admin_contact_name": "Ada Admin",
+            "admin_contact_email": "ada@globex.test",
+            "payment_method": str(card.pk),
+            "name": "Globex Corp",
             "address_line1": "1 Globex Plaza",
-            "address_line2": "", "postal_code": "97477", "city": "Springfield", "region": "OR",
+            "address_line2": "",
+            "postal_code": "97477",
+            "city": "Springfield",
+            "region": "OR",
             "country": "US",
-        }  # fmt: skip
+        }
         response = client_.post(reverse("corporate:payment", args=[quote.number]), data)
         service_order = ServiceOrder.objects.get()
         assert response.url == reverse("corporate:service_order_detail", args=[service_order.pk])
@@ -344,9 +352,12 @@ def test_two_simultaneous_save_cart_and_review_leave_one_open_quote():
         try:
             barrier.wait()
             services.create_quote(
-                account=account, requests=[services.SeatRequest(subscription, 1)], actor=None,
-                replace_open=False, today=TODAY,
-            )  # fmt: skip
+                account=account,
+                requests=[services.SeatRequest(subscription.pk, 1)],
+                actor=None,
+                replace_open=False,
+                today=TODAY,
+            )
         except services.CorporateError as error:
             errors.append(error)
         finally:

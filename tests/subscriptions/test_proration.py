@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from moneyed import Money
 
 from catalog.models import BillingCycle
-from checkout.services import BillingDetails, place_order, preview_order
+from checkout.billing import BillingDetails
+from checkout.placement import place_order, preview_order
 from subscriptions.periods import period_end
 from subscriptions.proration import unused_credit
 from tests.factories import (
@@ -91,14 +92,22 @@ def test_the_preview_equals_what_is_placed(days_in, old_seats, new_seats, price)
         account = AccountFactory(country="US", currency="EUR")
         plan = plan_with_prices(monthly="10.00", annual=str(price))
         subscription = SubscriptionFactory(
-            account=account, plan=plan, seat_count=old_seats, unit_price=Money(price, "EUR"),
-            current_period_start=start, cycle=BillingCycle.ANNUAL,
-        )  # fmt: skip
+            account=account,
+            plan=plan,
+            seat_count=old_seats,
+            unit_price=Money(price, "EUR"),
+            current_period_start=start,
+            cycle=BillingCycle.ANNUAL,
+        )
         cart = CartFactory(account=account)
         CartItemFactory(
-            cart=cart, plan=plan, product=plan.product, cycle=BillingCycle.ANNUAL,
-            seat_count=new_seats, subscription=subscription,
-        )  # fmt: skip
+            cart=cart,
+            plan=plan,
+            product=plan.product,
+            cycle=BillingCycle.ANNUAL,
+            seat_count=new_seats,
+            subscription=subscription,
+        )
         cart.refresh_from_db()
         billing = BillingDetails.of_account(account)
         preview = preview_order(cart=cart, billing=billing, today=today)
@@ -122,7 +131,7 @@ def test_the_preview_equals_what_is_placed(days_in, old_seats, new_seats, price)
 
 def _card():
     from checkout.gateway import SandboxGateway
-    from checkout.services import NewCard
+    from checkout.payment_methods import NewCard
 
     card = SandboxGateway().tokenize_card(
         number="4242424242424242", exp_month=12, exp_year=2030, cvc="123", cardholder_name="X"

@@ -1,5 +1,7 @@
 """Loads the demo of SPEC "Demo data". Idempotent: a second run changes nothing.
 
+It lives in the top layer (corporate_portal) because it seeds every app, down to the catalog.
+
 The catalog is brought to the values below on every run; accounts, logins, subscriptions and
 cards are created only when missing, so a demo someone has been clicking through is not reset.
 """
@@ -15,6 +17,8 @@ from moneyed import Money
 from billing_center.models import User
 from catalog.models import BillingCycle, Plan, Price, Product, SeatNoun
 from checkout.models import CardBrand, PaymentMethod
+from corporate_portal.models import Quote
+from corporate_portal.services import SeatRequest, create_quote
 from subscriptions.models import (
     Account,
     Membership,
@@ -251,9 +255,6 @@ class Command(BaseCommand):
 
     def seed_globex_quote(self):
         """Globex's open quote for 2 more GoTo Webinar organizers (SPEC "Demo data")."""
-        from corporate_portal.models import Quote
-        from corporate_portal.services import SeatRequest, create_quote
-
         globex = Account.objects.get(name="Globex Corp")
         if Quote.objects.filter(account=globex).exists():
             return
@@ -261,7 +262,7 @@ class Command(BaseCommand):
         contact = User.objects.get(email="billing@globex.test")
         create_quote(
             account=globex,
-            requests=[SeatRequest(subscription=webinar, added_seats=2)],
+            requests=[SeatRequest(subscription_id=webinar.pk, added_seats=2)],
             actor=contact,
             replace_open=False,
         )

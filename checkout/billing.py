@@ -1,0 +1,100 @@
+"""Who is billed, where: the billing details that decide the VAT and are printed on invoices."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django_countries import countries
+
+from billing_center.audit import record_audit_event, snapshot
+from billing_center.models import AuditAction, User
+from checkout.tax import (
+    VAT_VALIDATION_METHOD,
+    TaxDecision,
+    compact_vat_number,
+    decide_tax,
+    vat_number_is_valid,
+)
+from subscriptions.models import Account
+
+BILLING_FIELDS = [
+    "name",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "vat_number",
+]
+
+
+@dataclass(frozen=True)
+class BillingDetails:
+    """Who is billed, where: it decides the VAT and is printed on the invoice."""
+
+    name: str
+    address_line1: str
+    address_line2: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+    vat_number: str
+
+    @classmethod
+    def of_account(cls, account: Account) -> "BillingDetails":
+        return cls(
+            name=account.name,
+            address_line1=account.address_line1,
+            address_line2=account.address_line2,
+            postal_code=account.postal_code,
+            city=account.city,
+            region=account.region,
+            country=account.country.code,
+            vat_number=account.vat_number,
+        )
+
+    @property
+    def address_lines(self) -> list[str]:
+        locality = " ".join(part for part in (self.postal_code, self.city) if part)
+        lines = [self.address_line1, self.address_line2, locality, self.region]
+        return [line for line in lines if line] + [str(countries.name(self.country))]
+
+    def tax_decision(self) -> TaxDecision:
+        """The VAT these details get (SPEC "VAT"): the one call every seller flow makes."""
+        return decide_tax(
+            country=self.country,
+            vat_number=self.vat_number,
+            seller_country=settings.SELLER_COUNTRY,
+        )
+
+
+def save_billing_details(*, account: Account, billing: BillingDetails, actor: User | None) -> None:
+    """Keep the details on the account for the next invoice, with when and how the VAT number
+    was found valid; audited when something changed. `account` is locked by the caller."""
+    before = snapshot(account, BILLING_FIELDS)
+    vat_number = compact_vat_number(billing.vat_number)
+    for field in BILLING_FIELDS:
+        setattr(account, field, getattr(billing, field))
+    account.vat_number = vat_number
+    if vat_number and vat_number_is_valid(vat_number, billing.country):
+        if before["vat_number"] != vat_number or account.vat_number_validated_at is None:
+            account.vat_number_validated_at = timezone.now()
+        account.vat_number_validation = VAT_VALIDATION_METHOD
+    else:
+        account.vat_number_validated_at = None
+        account.vat_number_validation = ""
+    after = snapshot(account, BILLING_FIELDS)
+    changed = [field for field in BILLING_FIELDS if before[field] != after[field]]
+    if not changed:
+        return
+    account.save(update_fields=[*changed, "vat_number_validated_at", "vat_number_validation"])
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.CHANGED,
+        target=account,
+        before={f: before[f] for f in changed},
+        after={f: after[f] for f in changed},
+    )

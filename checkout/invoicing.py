@@ -1,0 +1,32 @@
+"""Invoices: issued once per order, numbered without gaps per year, immutable afterwards."""
+
+from datetime import date
+
+from django.conf import settings
+
+from billing_center.numbering import next_number
+from checkout.billing import BillingDetails
+from checkout.models import Invoice, Order
+
+
+def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invoice:
+    """The invoice of an order, with seller and buyer as they are now. Call it in the order's
+    transaction: the number is taken under its sequence's lock and rolls back with it."""
+    account = order.account
+    sequence, number = next_number(series="INV", year=today.year)
+    return Invoice.objects.create(
+        number=number,
+        year=today.year,
+        sequence=sequence,
+        order=order,
+        account=account,
+        language=account.language,
+        seller_name=settings.SELLER_NAME,
+        seller_address=settings.SELLER_ADDRESS,
+        seller_country=settings.SELLER_COUNTRY,
+        seller_vat_number=settings.SELLER_VAT_NUMBER,
+        buyer_name=billing.name,
+        buyer_address="\n".join(billing.address_lines),
+        buyer_country=billing.country,
+        buyer_vat_number=order.buyer_vat_number,
+    )

@@ -1,0 +1,173 @@
+"""The one order writer. Checkout, the corporate service-order worker and renewals all record
+what they sold through `write_order`: the order and its lines (a snapshot of prices and tax),
+what each line does to the account's subscriptions, the credit used or added, the invoice and
+the audit event — in the caller's transaction, under the caller's locks, or not at all."""
+
+from datetime import date
+
+from django.utils.translation import gettext as _
+from moneyed import Money
+
+from billing_center.audit import record_audit_event
+from billing_center.models import AuditAction, User
+from checkout.billing import BillingDetails
+from checkout.invoicing import issue_invoice
+from checkout.models import Order, OrderLine, OrderLineKind, PaymentMethod
+from checkout.pricing import OrderPricing, PricedLine
+from checkout.tax import compact_vat_number
+from subscriptions import services as subscription_services
+from subscriptions.ledger import move_credit
+from subscriptions.models import Account, Subscription, SubscriptionStatus
+from subscriptions.seats import SeatCountError
+from subscriptions.services import Terms
+
+
+class OrderError(Exception):
+    """What the lines ask cannot be done to the subscriptions as they are now; the message is
+    for the billing contact. Raised before anything is kept: the caller's transaction rolls
+    back."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def write_order(
+    *,
+    account: Account,
+    subscriptions: dict[int, Subscription],
+    pricing: OrderPricing,
+    billing: BillingDetails,
+    number: str,
+    idempotency_key: str,
+    payment_method: PaymentMethod | None,
+    charge_reference: str,
+    actor: User | None,
+    today: date,
+) -> Order:
+    """Record a priced order. The caller holds, in its transaction, the lock of `account` and
+    of the live `subscriptions` the lines touch (by product id; subscriptions.locks), and has
+    charged `pricing.amount_due` under `charge_reference` when it is above zero."""
+    order = Order.objects.create(
+        number=number,
+        idempotency_key=idempotency_key,
+        account=account,
+        placed_by=actor,
+        subtotal=pricing.subtotal,
+        tax_rate=pricing.tax.rate,
+        tax_treatment=pricing.tax.treatment,
+        tax_country=pricing.tax.country,
+        tax=pricing.tax_amount,
+        total=pricing.total,
+        credit_applied=pricing.credit_applied,
+        credit_added=pricing.credit_added,
+        amount_charged=pricing.amount_due if charge_reference else Money(0, pricing.currency),
+        payment_method=payment_method if charge_reference else None,
+        charge_reference=charge_reference,
+        buyer_vat_number=compact_vat_number(billing.vat_number),
+    )
+    OrderLine.objects.bulk_create(
+        _order_line(order=order, line=line, subscription=subscription, kind=kind)
+        for line in pricing.lines
+        for subscription, kind in [
+            _apply_line(
+                account=account, subscriptions=subscriptions, line=line, order=order, actor=actor
+            )
+        ]
+    )
+    if pricing.credit_applied.amount:
+        move_credit(
+            account=account,
+            amount=-pricing.credit_applied,
+            description=_("Credit used for order %(number)s") % {"number": order.number},
+            order=order,
+        )
+    if pricing.credit_added.amount:
+        move_credit(
+            account=account,
+            amount=pricing.credit_added,
+            description=_("Credit from order %(number)s") % {"number": order.number},
+            order=order,
+        )
+    invoice = issue_invoice(order=order, billing=billing, today=today)
+    record_audit_event(
+        actor=actor,
+        account=account,
+        action=AuditAction.ORDER_PLACED,
+        target=order,
+        after={"total": order.total, "charged": order.amount_charged, "invoice": invoice.number},
+    )
+    return order
+
+
+def _order_line(*, order: Order, line: PricedLine, subscription: Subscription, kind: str):
+    return OrderLine(
+        order=order,
+        kind=kind,
+        product=line.product,
+        product_name=line.product.name,
+        plan_name=line.plan.name,
+        cycle=line.cycle,
+        seat_count=line.seat_count,
+        unit_price=line.unit_price,
+        period_start=line.period_start,
+        period_end=line.period_end,
+        amount=line.amount,
+        subscription=subscription,
+    )
+
+
+def _apply_line(
+    *,
+    account: Account,
+    subscriptions: dict[int, Subscription],
+    line: PricedLine,
+    order: Order,
+    actor: User | None,
+) -> tuple[Subscription, str]:
+    """What one priced line does to the account's subscriptions: the subscription it is about
+    and the kind the order line keeps."""
+    live = subscriptions.get(line.product.pk)
+    if line.kind != OrderLineKind.NEW_SUBSCRIPTION and (
+        live is None or line.subscription is None or live.pk != line.subscription.pk
+    ):
+        raise OrderError(
+            _("%(product)s changed in the meantime. Check the order again.")
+            % {"product": line.product}
+        )
+    terms = Terms(
+        plan=line.plan,
+        cycle=line.cycle,
+        seat_count=line.seat_count,
+        unit_price=line.unit_price,
+        period_start=line.period_start,
+        period_end=line.period_end,
+    )
+    reference = order.number
+    try:
+        if line.kind == OrderLineKind.PRORATION_CREDIT:
+            return live, line.kind  # the change line that follows sets the new terms
+        if line.kind == OrderLineKind.NEW_SUBSCRIPTION:
+            if live is not None and live.status != SubscriptionStatus.TRIALING:
+                raise OrderError(
+                    _("Your account already has %(product)s.") % {"product": line.product}
+                )
+            subscription = subscription_services.start_paid_subscription(
+                account=account, terms=terms, trial=live, actor=actor, reference=reference
+            )
+            kind = OrderLineKind.TRIAL_CONVERSION if live is not None else line.kind
+            return subscription, kind
+        if line.kind == OrderLineKind.CHANGE:
+            return subscription_services.change_subscription_terms(
+                subscription=live, terms=terms, actor=actor, reference=reference
+            ), line.kind
+        if line.kind == OrderLineKind.ADDED_SEATS:
+            return subscription_services.add_seats(
+                subscription=live,
+                added_seats=line.seat_count,
+                actor=actor,
+                reference=reference,
+            ), line.kind
+    except (subscription_services.SubscriptionError, SeatCountError) as error:
+        raise OrderError(error.message) from error
+    raise ValueError(f"No order writer for lines of kind {line.kind!r}")

@@ -1,0 +1,203 @@
+"""What the background worker does with a placed service order (SPEC flow C.5): charge the
+card, then add the seats, create the admin contact, issue the invoice through the one order
+writer and email the receipt. `tasks.process_service_order` runs it; services enqueue that."""
+
+import logging
+from dataclasses import replace
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from moneyed import Money
+
+from billing_center.emails import send_templated_email
+from checkout.billing import BillingDetails
+from checkout.gateway import PaymentDeclined, get_gateway
+from checkout.models import OrderLineKind
+from checkout.orders import OrderError, write_order
+from checkout.pricing import PricedLine, price_lines
+from checkout.tax import TaxDecision
+from corporate_portal.models import Quote, ServiceOrder, ServiceOrderStatus
+from corporate_portal.rules import CorporateError
+from subscriptions import services as subscription_services
+from subscriptions.locks import lock_account, lock_live_subscriptions
+from subscriptions.selectors import billing_contact_emails
+
+logger = logging.getLogger(__name__)
+
+
+def quote_lines_as_priced(quote: Quote) -> list[PricedLine]:
+    """A quote's lines at the prices they were offered at (a quote is a fixed offer)."""
+    return [
+        PricedLine(
+            kind=OrderLineKind.ADDED_SEATS,
+            plan=line.subscription.plan,
+            cycle=line.subscription.cycle,
+            seat_count=line.added_seats,
+            unit_price=line.unit_price,
+            period_start=line.period_start,
+            period_end=line.period_end,
+            amount=line.amount,
+            subscription=line.subscription,
+        )
+        for line in quote.lines.select_related("subscription__plan__product")
+    ]
+
+
+def process_service_order(service_order_id: int) -> str:
+    """Charge the card, then apply the service order. Any failure leaves it failed with its
+    reason and nothing else changed; running it again after success changes nothing."""
+    with transaction.atomic():
+        service_order = ServiceOrder.objects.select_for_update().get(pk=service_order_id)
+        if service_order.status not in (ServiceOrderStatus.PLACED, ServiceOrderStatus.PROCESSING):
+            return service_order.status
+        service_order.status = ServiceOrderStatus.PROCESSING
+        service_order.save(update_fields=["status"])
+
+    gateway = get_gateway()
+    charge = None
+    try:
+        if service_order.total.amount > 0:
+            charge = gateway.charge(
+                token=service_order.payment_method.gateway_token,
+                amount=service_order.total,
+                idempotency_key=service_order.charge_key,
+            )
+        apply_service_order(
+            service_order_id=service_order.pk,
+            charge_reference=charge.reference if charge else "",
+        )
+    except PaymentDeclined as declined:
+        return _fail(service_order, declined.message)
+    except Exception as error:
+        if charge is not None:
+            gateway.refund(reference=charge.reference)
+        if isinstance(error, CorporateError):
+            reason = error.message
+        else:
+            logger.exception("Service order %s failed after the charge", service_order.pk)
+            reason = _("The order could not be applied; the charge was refunded.")
+        return _fail(service_order, reason)
+
+    service_order.refresh_from_db()
+    account = service_order.account
+    send_templated_email(
+        to=billing_contact_emails(account),
+        template="service_order_receipt",
+        context={"service_order": service_order, "order": service_order.order, "account": account},
+        language=account.language,
+    )
+    return service_order.status
+
+
+def apply_service_order(*, service_order_id: int, charge_reference: str) -> ServiceOrder:
+    """Once charged: add the seats, create the admin contact with a seat of each product and
+    write the order and its invoice, in one transaction under the account's lock, or nothing.
+    Every line must be on a live subscription of the service order's own account, in the
+    period it was quoted for."""
+    with transaction.atomic():
+        account_id = ServiceOrder.objects.values_list("account_id", flat=True).get(
+            pk=service_order_id
+        )
+        account = lock_account(account_id)
+        service_order = (
+            ServiceOrder.objects.select_for_update()
+            .select_related("quote", "payment_method")
+            .get(pk=service_order_id)
+        )
+        if service_order.status == ServiceOrderStatus.COMPLETED:
+            return service_order
+        quote = service_order.quote
+        lines = quote_lines_as_priced(quote)
+        if any(line.subscription.account_id != account.pk for line in lines):
+            raise CorporateError(
+                _("Quote %(number)s names a subscription of another account.")
+                % {"number": quote.number}
+            )
+        live = lock_live_subscriptions(
+            account=account, subscription_ids=[line.subscription.pk for line in lines]
+        )
+        lines = [_current(line, live) for line in lines]
+        tax = TaxDecision.of(service_order)
+        pricing = price_lines(
+            lines=lines,
+            currency=account.currency,
+            tax=tax,
+            credit_balance=Money(0, account.currency),
+        )
+        if pricing.total != service_order.total:
+            raise CorporateError(_("The quote's total changed: ask for a new quote."))
+        try:
+            admin = subscription_services.make_admin_contact(
+                account=account,
+                email=service_order.admin_contact_email,
+                full_name=service_order.admin_contact_name,
+                actor=service_order.placed_by,
+            )
+            order = write_order(
+                account=account,
+                subscriptions=live,
+                pricing=pricing,
+                billing=_billing_details(service_order),
+                number=f"SO-{quote.number}",
+                idempotency_key=service_order.idempotency_key,
+                payment_method=service_order.payment_method,
+                charge_reference=charge_reference,
+                actor=service_order.placed_by,
+                today=timezone.localdate(),
+            )
+            for subscription in live.values():
+                if not subscription.seat_assignments.filter(user=admin).exists():
+                    subscription_services.assign_seat(
+                        subscription=subscription, user=admin, actor=service_order.placed_by
+                    )
+        except (OrderError, subscription_services.SubscriptionError) as error:
+            raise CorporateError(error.message) from error
+        service_order.order = order
+        service_order.status = ServiceOrderStatus.COMPLETED
+        service_order.processed_at = timezone.now()
+        service_order.failure_reason = ""
+        service_order.save(update_fields=["order", "status", "processed_at", "failure_reason"])
+    return service_order
+
+
+def _current(line: PricedLine, live: dict) -> PricedLine:
+    """The quoted line on the subscription as locked now; refused if it ended or was renewed
+    since the quote (its co-termed price was for another period)."""
+    subscription = live.get(line.product.pk)
+    if subscription is None or subscription.pk != line.subscription.pk:
+        raise CorporateError(_("%(product)s is no longer active.") % {"product": line.product})
+    if subscription.current_period_end != line.period_end:
+        raise CorporateError(
+            _("The billing period of %(product)s changed since the quote: ask for a new quote.")
+            % {"product": line.product}
+        )
+    return replace(line, subscription=subscription)
+
+
+def _billing_details(service_order: ServiceOrder) -> BillingDetails:
+    return BillingDetails(
+        name=service_order.billing_name,
+        address_line1=service_order.address_line1,
+        address_line2=service_order.address_line2,
+        postal_code=service_order.postal_code,
+        city=service_order.city,
+        region=service_order.region,
+        country=service_order.country.code,
+        vat_number=service_order.vat_number,
+    )
+
+
+def _fail(service_order: ServiceOrder, reason: str) -> str:
+    ServiceOrder.objects.filter(pk=service_order.pk).update(
+        status=ServiceOrderStatus.FAILED, failure_reason=str(reason)[:300]
+    )
+    service_order.refresh_from_db()
+    account = service_order.account
+    send_templated_email(
+        to=billing_contact_emails(account),
+        template="service_order_failed",
+        context={"service_order": service_order, "account": account},
+        language=account.language,
+    )
+    return service_order.status
