@@ -265,18 +265,12 @@ def change_trial_seats(
         )
     except SeatCountError as error:
         raise SubscriptionError(error.message) from error
-    before = subscription.seat_count
-    subscription.seat_count = seat_count
-    subscription.save(update_fields=["seat_count"])
-    record_audit_event(
+    return _set_seat_count(
+        subscription=subscription,
+        seat_count=seat_count,
         actor=actor,
-        account=subscription.account,
-        action=AuditAction.CHANGED,
-        target=subscription,
-        before={"seat_count": before},
-        after={"seat_count": seat_count, "trial_end": subscription.trial_end},
+        note={"trial_end": subscription.trial_end},
     )
-    return subscription
 
 
 # What an order line does to a subscription. The caller (checkout.orders.write_order) holds the
@@ -379,6 +373,14 @@ def add_seats(
     """Seats added to the current period, which stays as it is (corporate quotes co-term)."""
     seat_count = subscription.seat_count + added_seats
     check_seat_count(plan=subscription.plan, seat_count=seat_count)
+    return _set_seat_count(
+        subscription=subscription, seat_count=seat_count, actor=actor, note={"order": reference}
+    )
+
+
+def _set_seat_count(
+    *, subscription: Subscription, seat_count: int, actor: User | None, note: dict
+) -> Subscription:
     before = subscription.seat_count
     subscription.seat_count = seat_count
     subscription.save(update_fields=["seat_count"])
@@ -388,6 +390,6 @@ def add_seats(
         action=AuditAction.CHANGED,
         target=subscription,
         before={"seat_count": before},
-        after={"seat_count": seat_count, "order": reference},
+        after={"seat_count": seat_count, **note},
     )
     return subscription
