@@ -196,6 +196,15 @@ SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "IE6388047V")
 SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS", "70 Sir John Rogerson's Quay, Dublin 2, D02 R296")
 # The payment gateway, by dotted path to a class implementing checkout.gateway.PaymentGateway.
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "checkout.gateway.SandboxGateway")
+# How long a payment attempt is taken to be in the hands of the request that opened it; after
+# that its outcome is settled by asking the gateway (checkout.payments, reconcile_payments).
+PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
+# How long a second submit of the same payment waits for the first one's answer.
+PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
+# Faults of the sandbox gateway, for drills and tests (off by default): a comma-separated list
+# of fail_before_capture, timeout_after_capture, fail_refund, lookup_unavailable; and a delay.
+SANDBOX_GATEWAY_FAULTS = env_list("SANDBOX_GATEWAY_FAULTS")
+SANDBOX_GATEWAY_DELAY = float(os.environ.get("SANDBOX_GATEWAY_DELAY", "0"))
 CORPORATE_ACCOUNT_SERVICES_EMAIL = os.environ.get(
     "CORPORATE_ACCOUNT_SERVICES_EMAIL", "corporate-services@vendor.test"
 )

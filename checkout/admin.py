@@ -2,7 +2,15 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from billing_center.admin import AuditedAdminMixin
-from checkout.models import GatewayCharge, Invoice, Order, OrderLine, PaymentMethod, VatRate
+from checkout.models import (
+    GatewayCharge,
+    Invoice,
+    Order,
+    OrderLine,
+    PaymentAttempt,
+    PaymentMethod,
+    VatRate,
+)
 from subscriptions.admin import AccountAdmin
 from subscriptions.models import Account
 
@@ -113,6 +121,27 @@ class VatRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["country", "rate", "updated_at"]
     list_editable = ["rate"]
     search_fields = ["country"]
+
+
+@admin.register(PaymentAttempt)
+class PaymentAttemptAdmin(ReadOnlyAdmin):
+    """Every try to take money and what came of it; the reconciliation ends the open ones."""
+
+    list_display = [
+        "idempotency_key",
+        "account",
+        "purpose",
+        "amount",
+        "status",
+        "order",
+        "error",
+        "created_at",
+    ]
+    list_filter = ["status", "purpose", "created_at"]
+    search_fields = ["idempotency_key", "reference", "charge_reference", "account__name"]
+    list_select_related = ["account", "order"]
+    date_hierarchy = "created_at"
+    exclude = ["card_token", "details"]
 
 
 @admin.register(GatewayCharge)

@@ -65,12 +65,12 @@ class CheckoutForm(BillingDetailsForm):
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
 
     cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    expected_amount_due = forms.DecimalField(
-        widget=forms.HiddenInput, max_digits=12, decimal_places=2
-    )
+    # The priced order the page showed (OrderPricing.fingerprint): placed only if unchanged.
+    pricing_fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, saved_cards, **kwargs):
+    def __init__(self, *args, saved_cards, payment_required: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        self.payment_required = payment_required
         self.saved_cards = {str(card.pk): card for card in saved_cards}
         self.fields["payment"].choices = [
             (pk, str(card)) for pk, card in self.saved_cards.items()
@@ -87,8 +87,7 @@ class CheckoutForm(BillingDetailsForm):
 
     def clean(self):
         cleaned = super().clean()
-        due = cleaned.get("expected_amount_due")
-        if due is not None and due <= 0:
+        if not self.payment_required:
             return cleaned  # nothing to pay: no payment step
         payment = cleaned.get("payment")
         if payment in self.saved_cards:

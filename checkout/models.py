@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -132,6 +133,114 @@ class GatewayCharge(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.amount}"
+
+
+class PaymentPurpose(models.TextChoices):
+    CHECKOUT = "checkout", _("Checkout")
+    SERVICE_ORDER = "service_order", _("Service order")
+    RENEWAL = "renewal", _("Renewal")
+    INVOICE = "invoice", _("Invoice payment")
+
+
+class AttemptStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CAPTURED = "captured", _("Captured")
+    DECLINED = "declined", _("Declined")
+    FAILED = "failed", _("Failed, nothing charged")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class PaymentAttempt(models.Model):
+    """One try to take money for one thing (`reference`: a cart version, a service order, a
+    renewal, an invoice), written and committed before the gateway is called and updated with
+    what came back (STYLE habit 13). A pending attempt is one whose outcome is not known yet:
+    only the gateway, asked by its idempotency key, can settle it (checkout.payments)."""
+
+    public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(
+        "subscriptions.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="payment_attempts",
+    )
+    purpose = models.CharField(_("purpose"), max_length=20, choices=PaymentPurpose.choices)
+    reference = models.CharField(_("paying for"), max_length=100, db_index=True)
+    number = models.PositiveSmallIntegerField(_("attempt"), default=1)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=120, unique=True)
+    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2)
+    payment_method = models.ForeignKey(
+        PaymentMethod,
+        verbose_name=_("payment method"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payment_attempts",
+    )
+    # The card the gateway is asked to charge: a saved card's token or a new card's (never a
+    # card number). Kept so that an attempt can be settled and completed without the request.
+    card_token = models.CharField(_("card token"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
+    )
+    charge_reference = models.CharField(_("charge reference"), max_length=60, blank=True)
+    decline_code = models.CharField(_("decline code"), max_length=40, blank=True)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
+    # What completing the payment needs when the request that started it is gone (checkout:
+    # the billing details and the new card's display fields). No card number, no CVC.
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    order = models.ForeignKey(
+        "Order",
+        verbose_name=_("order"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_attempts",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set while a reconciliation worker handles the attempt (checkout.payments).
+    lease_until = models.DateTimeField(_("handled until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("payment attempt")
+        verbose_name_plural = _("payment attempts")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reference", "number"], name="payment_attempt_number_unique"
+            ),
+            # One attempt at a time per thing paid for: a second one waits for the first's end.
+            models.UniqueConstraint(
+                fields=["reference"],
+                condition=Q(status="pending"),
+                name="payment_attempt_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AttemptStatus.values), name="payment_attempt_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose__in=PaymentPurpose.values),
+                name="payment_attempt_purpose_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="payment_attempt_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["captured", "refunded"]) | ~Q(charge_reference=""),
+                name="payment_attempt_capture_has_reference",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.idempotency_key} {self.amount} ({self.get_status_display()})"
 
 
 class Order(models.Model):

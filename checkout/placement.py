@@ -10,26 +10,27 @@ A decline in step 2 changes nothing. A failure in step 3 refunds the charge. The
 email goes out once step 3 has committed.
 """
 
-import hashlib
+import contextlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from moneyed import Money
 
 from billing_center.models import User
 from billing_center.money import format_money
 from cart.models import Cart
 from cart.services import PurchaseError, check_change, check_purchase, empty_cart
 from catalog.models import Plan
+from checkout import payments
 from checkout.billing import BillingDetails, save_billing_details
-from checkout.gateway import PaymentDeclined, get_gateway
-from checkout.models import Order, PaymentMethod
+from checkout.gateway import PaymentDeclined, TokenizedCard
+from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod, PaymentPurpose
 from checkout.orders import OrderError, write_order
 from checkout.payment_methods import NewCard, save_card
+from checkout.payments import PaymentFailed, PaymentPending
 from checkout.pricing import OrderPricing, PricingError, PurchaseRequest, price_order
 from checkout.tasks import send_order_confirmation_email
 from subscriptions.locks import lock_account, lock_live_subscriptions
@@ -39,6 +40,8 @@ __all__ = [
     "CheckoutError",
     "LockedCart",
     "PaymentDeclined",
+    "PaymentFailed",
+    "PaymentPending",
     "change_preview",
     "place_order",
     "preview_order",
@@ -207,81 +210,168 @@ def place_order(
     cart: Cart,
     cart_version: int,
     billing: BillingDetails,
-    expected_amount_due: Money,
+    expected_pricing: str,
     actor: User,
     payment_method: PaymentMethod | None = None,
     new_card: NewCard | None = None,
     today: date | None = None,
 ) -> Order:
-    """Place the order of one version of a cart, once. Raises CheckoutError or PaymentDeclined
-    with nothing changed."""
+    """Place the order of one version of a cart, once. `expected_pricing` is the fingerprint of
+    the priced order the checkout page showed. Raises CheckoutError, PaymentDeclined or
+    PaymentFailed with nothing changed, or PaymentPending when the gateway's answer is not
+    known yet (the order is then completed by whoever settles the payment, never charged
+    twice)."""
     today = today or timezone.localdate()
-    idempotency_key = f"cart-{cart.pk}-v{cart_version}"
-    step = {
-        "cart_id": cart.pk,
-        "cart_version": cart_version,
-        "billing": billing,
-        "today": today,
-        "key": idempotency_key,
-    }
+    reference = cart_reference(cart_id=cart.pk, cart_version=cart_version)
+    step = {"cart_id": cart.pk, "cart_version": cart_version, "billing": billing, "today": today}
 
     with transaction.atomic():
-        state = _locked_state(**step)
+        state = _locked_state(**step, key=reference)
         if state.existing is not None:
             return state.existing
         pricing = state.pricing
-        if pricing.amount_due != expected_amount_due:
-            raise CheckoutError(
-                _("The total changed to %(total)s. Check it and place the order again.")
-                % {"total": format_money(pricing.amount_due)},
-                pricing=pricing,
-            )
-        if payment_method is not None and payment_method.account_id != state.locked.account.pk:
+        if pricing.fingerprint != expected_pricing:
+            raise CheckoutError(_changed_message(pricing), pricing=pricing)
+        account = state.locked.account
+        if payment_method is not None and payment_method.account_id != account.pk:
             raise CheckoutError(_("Choose one of your account's cards."))
+        attempt = None
+        if pricing.amount_due.amount > 0:
+            token = (
+                new_card.card.token if new_card else getattr(payment_method, "gateway_token", "")
+            )
+            if not token:
+                raise CheckoutError(_("Choose a saved card or enter a new one."))
+            attempt = payments.open_attempt(
+                account=account,
+                purpose=PaymentPurpose.CHECKOUT,
+                reference=reference,
+                amount=pricing.amount_due,
+                card_token=token,
+                payment_method=None if new_card else payment_method,
+                actor=actor,
+                details=_attempt_details(
+                    billing=billing,
+                    new_card=new_card,
+                    today=today,
+                    expected_pricing=expected_pricing,
+                ),
+            )
+    if attempt is not None:
+        attempt = payments.pay(attempt)
+    return _finish_order(
+        attempt=attempt,
+        cart_id=cart.pk,
+        cart_version=cart_version,
+        billing=billing,
+        expected_pricing=expected_pricing,
+        new_card=new_card if attempt is not None else None,
+        payment_method=payment_method,
+        actor=actor,
+        today=today,
+    )
 
-    gateway = get_gateway()
-    charge = None
-    if pricing.amount_due.amount > 0:
-        token = new_card.card.token if new_card else getattr(payment_method, "gateway_token", "")
-        if not token:
-            raise CheckoutError(_("Choose a saved card or enter a new one."))
-        # One key per order and card: a double submit charges once, and after a decline the
-        # same order can still be paid with another card.
-        card_key = hashlib.sha256(token.encode()).hexdigest()[:16]
-        charge = gateway.charge(
-            token=token, amount=pricing.amount_due, idempotency_key=f"{idempotency_key}-{card_key}"
-        )
 
+def cart_reference(*, cart_id: int, cart_version: int) -> str:
+    """What an order of a cart version is known by: its idempotency key and its payments'."""
+    return f"cart-{cart_id}-v{cart_version}"
+
+
+def _changed_message(pricing: OrderPricing) -> str:
+    return _("The order changed: it now comes to %(total)s. Check it and place it again.") % {
+        "total": format_money(pricing.amount_due)
+    }
+
+
+def _attempt_details(
+    *, billing: BillingDetails, new_card: NewCard | None, today: date, expected_pricing: str
+) -> dict:
+    """What completing the order needs if this request is gone (no card number, no CVC)."""
+    card = new_card.card if new_card else None
+    return {
+        "billing": asdict(billing),
+        "today": today.isoformat(),
+        "expected_pricing": expected_pricing,
+        "new_card": {**asdict(card), "cardholder_name": new_card.cardholder_name} if card else None,
+    }
+
+
+def _finish_order(
+    *,
+    attempt: PaymentAttempt | None,
+    cart_id: int,
+    cart_version: int,
+    billing: BillingDetails,
+    expected_pricing: str,
+    new_card: NewCard | None,
+    payment_method: PaymentMethod | None,
+    actor: User | None,
+    today: date,
+) -> Order:
+    """Under the locks again: re-price the cart and write the order it paid for if it is still
+    exactly the order the page showed, or give the payment back."""
+    reference = cart_reference(cart_id=cart_id, cart_version=cart_version)
+    step = {"cart_id": cart_id, "cart_version": cart_version, "billing": billing, "today": today}
     try:
         with transaction.atomic():
-            state = _locked_state(**step)
+            state = _locked_state(**step, key=reference)
             if state.existing is not None:
-                # A concurrent submit won. With the same card it was the same charge; with
-                # another card ours is given back.
-                if charge is not None and charge.reference != state.existing.charge_reference:
-                    gateway.refund(reference=charge.reference)
-                return state.existing
-            if state.pricing.amount_due != pricing.amount_due:
-                raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
-            order = _write_checkout_order(
+                return state.existing  # a concurrent submit or the reconciliation won
+            if state.pricing.fingerprint != expected_pricing:
+                # Changed between the first look and now (another order of the account, a
+                # changed price or credit): nothing is written, whatever was due.
+                raise CheckoutError(_changed_message(state.pricing), pricing=state.pricing)
+            return _write_checkout_order(
                 locked=state.locked,
                 pricing=state.pricing,
                 billing=billing,
-                idempotency_key=idempotency_key,
-                payment_method=payment_method,
-                new_card=new_card if charge else None,
-                charge_reference=charge.reference if charge else "",
+                idempotency_key=reference,
+                payment_method=payment_method if attempt and not new_card else None,
+                new_card=new_card,
+                attempt=attempt,
                 actor=actor,
                 today=today,
             )
-    except Exception:
-        if (
-            charge is not None
-            and not Order.objects.filter(idempotency_key=idempotency_key).exists()
-        ):
-            gateway.refund(reference=charge.reference)
-        raise
-    return order
+    finally:
+        # Whatever happened, a payment that no order used is given back (a concurrent submit
+        # with another card, a cart changed meanwhile, an error while writing). A failed
+        # refund stays captured for the reconciliation to retry.
+        if attempt is not None:
+            attempt.refresh_from_db()
+            if attempt.order_id is None:
+                payments.refund(attempt, reason=_("The order could not be placed."))
+
+
+def resume_checkout(attempt: PaymentAttempt) -> None:
+    """The reconciliation's way to finish a checkout whose request is gone: write the order the
+    captured payment was for, exactly as the billing contact submitted it; if the cart changed
+    since, the payment is refunded (by the caller)."""
+    if attempt.status != AttemptStatus.CAPTURED or attempt.order_id is not None:
+        return
+    cart_id, cart_version = _parse_cart_reference(attempt.reference)
+    details = attempt.details
+    new_card = None
+    if details.get("new_card"):
+        card = dict(details["new_card"])
+        cardholder_name = card.pop("cardholder_name", "")
+        new_card = NewCard(card=TokenizedCard(**card), cardholder_name=cardholder_name)
+    with contextlib.suppress(CheckoutError):  # the payment is refunded by _finish_order
+        _finish_order(
+            attempt=attempt,
+            cart_id=cart_id,
+            cart_version=cart_version,
+            billing=BillingDetails(**details["billing"]),
+            expected_pricing=details["expected_pricing"],
+            new_card=new_card,
+            payment_method=attempt.payment_method,
+            actor=attempt.created_by,
+            today=date.fromisoformat(details["today"]),
+        )
+
+
+def _parse_cart_reference(reference: str) -> tuple[int, int]:
+    cart_part, version_part = reference.removeprefix("cart-").split("-v")
+    return int(cart_part), int(version_part)
 
 
 def _write_checkout_order(
@@ -292,8 +382,8 @@ def _write_checkout_order(
     idempotency_key: str,
     payment_method: PaymentMethod | None,
     new_card: NewCard | None,
-    charge_reference: str,
-    actor: User,
+    attempt: PaymentAttempt | None,
+    actor: User | None,
     today: date,
 ) -> Order:
     account = locked.account
@@ -309,12 +399,14 @@ def _write_checkout_order(
             number=f"ORD-{today:%Y%m%d}-{secrets.token_hex(4).upper()}",
             idempotency_key=idempotency_key,
             payment_method=payment_method,
-            charge_reference=charge_reference,
+            charge_reference=attempt.charge_reference if attempt else "",
             actor=actor,
             today=today,
         )
     except OrderError as error:
         raise CheckoutError(error.message) from error
+    if attempt is not None:
+        payments.mark_used(attempt, order)
     empty_cart(cart=locked.cart)
     transaction.on_commit(lambda: send_order_confirmation_email.enqueue(order.pk))
     return order

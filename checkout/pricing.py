@@ -7,6 +7,7 @@ Lines are rounded half-up one by one; tax is computed once on their sum (`tax_fo
 with a negative subtotal); credit is used before any charge; a negative total becomes credit.
 """
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -86,6 +87,43 @@ class OrderPricing:
     @property
     def currency(self) -> str:
         return self.subtotal.currency.code
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of everything priced: every line, the tax, the credit and the amount due.
+        The checkout page carries it; place_order charges only if it is still the same."""
+        parts = [
+            "|".join(
+                str(value)
+                for value in (
+                    line.kind,
+                    line.plan.pk,
+                    line.cycle,
+                    line.seat_count,
+                    line.unit_price.amount,
+                    line.period_start,
+                    line.period_end,
+                    line.amount.amount,
+                    line.subscription.pk if line.subscription else "",
+                )
+            )
+            for line in self.lines
+        ]
+        parts += [
+            str(value)
+            for value in (
+                self.currency,
+                self.subtotal.amount,
+                self.tax.treatment,
+                self.tax.rate,
+                self.tax_amount.amount,
+                self.total.amount,
+                self.credit_applied.amount,
+                self.amount_due.amount,
+                self.credit_added.amount,
+            )
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def tax_for(subtotal: Money, decision: TaxDecision) -> Money:

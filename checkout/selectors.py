@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from checkout.models import Invoice, Order, OrderLine, PaymentMethod
+from checkout.models import Invoice, Order, OrderLine, PaymentAttempt, PaymentMethod
 
 
 def saved_cards(*, account) -> QuerySet[PaymentMethod]:
@@ -25,3 +25,18 @@ def invoices_for_display() -> QuerySet[Invoice]:
     return Invoice.objects.select_related("order__payment_method", "account").prefetch_related(
         Prefetch("order__lines", queryset=OrderLine.objects.select_related("product"))
     )
+
+
+def order_of_cart_version(*, cart, version) -> Order | None:
+    """The order a version of the cart placed, if any (`version` as posted, maybe garbage)."""
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        return None
+    return Order.objects.filter(
+        account=cart.account_id, idempotency_key=f"cart-{cart.pk}-v{version}"
+    ).first()
+
+
+def payment_attempts() -> QuerySet[PaymentAttempt]:
+    return PaymentAttempt.objects.select_related("order", "payment_method")

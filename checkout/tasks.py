@@ -3,6 +3,7 @@
 from django_tasks import task
 
 from billing_center.emails import send_templated_email
+from checkout import payments
 from checkout.models import Order
 from subscriptions.selectors import billing_contact_emails
 
@@ -23,3 +24,9 @@ def send_order_confirmation_email(order_id: int) -> None:
         context={"order": order, "account": order.account, "invoice": order.invoice},
         language=order.account.language,
     )
+
+
+@task()
+def reconcile_payments() -> str:
+    """The reconciliation as a task (manage.py reconcile_payments does the same)."""
+    return str(payments.reconcile_payments())

@@ -8,6 +8,7 @@ urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("subscriptions/<int:pk>/change/", views.change_subscription, name="change_subscription"),
     path("orders/<str:number>/", views.order_confirmation, name="order_confirmation"),
+    path("payments/<uuid:public_id>/", views.payment_status, name="payment_status"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path(
         "payment-methods/<int:pk>/default/",

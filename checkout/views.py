@@ -8,7 +8,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from moneyed import Money
 
 from billing_center.access import billing_contact_required, get_for_account
 from cart.forms import ChangeForm
@@ -19,6 +18,7 @@ from checkout.billing import BillingDetails
 from checkout.forms import CheckoutForm, NewCardForm
 from checkout.gateway import PaymentDeclined, get_gateway
 from checkout.payment_methods import NewCard, add_payment_method, set_default_payment_method
+from checkout.payments import PaymentFailed, PaymentPending, settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
 from checkout.tax import MissingVatRate
 from subscriptions import selectors as subscription_selectors
@@ -35,7 +35,7 @@ def _initial(account, cart, pricing, cards):
         **billing.__dict__,
         "payment": str(default.pk) if default else "new",
         "cart_version": cart.version,
-        "expected_amount_due": pricing.amount_due.amount,
+        "pricing_fingerprint": pricing.fingerprint,
     }
 
 
@@ -46,6 +46,13 @@ def _initial(account, cart, pricing, cards):
 def checkout(request):
     account = request.account
     cart = cart_with_items(owner=request.user)
+    if request.method == "POST" and cart is not None:
+        # Place Order pressed again after the order was placed: show that order.
+        placed = selectors.order_of_cart_version(
+            cart=cart, version=request.POST.get("cart_version")
+        )
+        if placed is not None:
+            return redirect("checkout:order_confirmation", number=placed.number)
     if cart is None or not cart.items.all():
         messages.info(request, _("Your cart is empty."))
         return redirect("cart:detail")
@@ -60,6 +67,7 @@ def checkout(request):
         request.POST or None,
         initial=_initial(account, cart, pricing, cards),
         saved_cards=cards,
+        payment_required=pricing.amount_due.amount > 0,
     )
     if request.method == "POST" and form.is_valid():
         billing = form.billing_details()
@@ -83,15 +91,15 @@ def checkout(request):
                 cart=cart,
                 cart_version=form.cleaned_data["cart_version"],
                 billing=billing,
-                expected_amount_due=Money(
-                    form.cleaned_data["expected_amount_due"], account.currency
-                ),
+                expected_pricing=form.cleaned_data["pricing_fingerprint"],
                 actor=request.user,
                 payment_method=None if form.uses_new_card else form.saved_card,
                 new_card=new_card,
             )
-        except PaymentDeclined as declined:
-            form.add_error(None, declined.message)
+        except PaymentPending as pending:
+            return redirect("checkout:payment_status", public_id=pending.attempt.public_id)
+        except (PaymentDeclined, PaymentFailed) as error:
+            form.add_error(None, error.message)
         except CheckoutError as error:
             form.add_error(None, error.message)
             if error.pricing is not None:
@@ -111,14 +119,28 @@ def checkout(request):
 
 
 def _rebound(form: CheckoutForm, pricing, cards) -> CheckoutForm:
-    """The same answers again, carrying the new total the page now shows."""
+    """The same answers again, carrying the new priced order the page now shows."""
     data = form.data.copy()
-    data["expected_amount_due"] = str(pricing.amount_due.amount)
-    rebound = CheckoutForm(data, saved_cards=cards)
+    data["pricing_fingerprint"] = pricing.fingerprint
+    rebound = CheckoutForm(data, saved_cards=cards, payment_required=pricing.amount_due.amount > 0)
     rebound.is_valid()
     for error in form.non_field_errors():
         rebound.add_error(None, error)
     return rebound
+
+
+@require_GET
+@billing_contact_required
+def payment_status(request, public_id):
+    """Where a billing contact waits when the gateway's answer was not known: it tells whether
+    they were charged, and moves on to the order as soon as it is placed."""
+    attempt = get_for_account(
+        selectors.payment_attempts(), account=request.account, public_id=public_id
+    )
+    settle(attempt)
+    if attempt.order_id is not None:
+        return redirect("checkout:order_confirmation", number=attempt.order.number)
+    return render(request, "checkout/payment_status.html", {"attempt": attempt})
 
 
 @require_GET

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from corporate_portal.models import Quote, QuoteLine, ServiceOrder, ServiceOrderStatus
 from corporate_portal.services import (
+    RETRYABLE,
     CorporateError,
     SeatRequest,
     create_quote,
@@ -192,11 +193,11 @@ class ServiceOrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description=_("Retry processing of the failed service orders"))
+    @admin.action(description=_("Retry processing (failed, or stuck in processing)"))
     def retry(self, request, queryset):
         retried = sum(
             retry_service_order(service_order=service_order, actor=request.user)
-            for service_order in queryset.filter(status=ServiceOrderStatus.FAILED)
+            for service_order in queryset.filter(status__in=RETRYABLE)
         )
         self.message_user(
             request,

@@ -170,9 +170,6 @@ class ServiceOrder(models.Model):
     placed_at = models.DateTimeField(_("placed"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     failure_reason = models.CharField(_("failure reason"), max_length=300, blank=True)
-    # Each processing attempt charges with its own key: a retry after a refunded failure must
-    # charge again, while running one attempt twice must not.
-    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     order = models.OneToOneField(
         "checkout.Order",
         verbose_name=_("order"),
@@ -201,8 +198,6 @@ class ServiceOrder(models.Model):
 
     @property
     def idempotency_key(self) -> str:
+        """What its order and its payment attempts are known by (checkout.payments numbers the
+        attempts: a retry after a refund or a decline charges again, a repeat never does)."""
         return f"service-order-{self.pk}"
-
-    @property
-    def charge_key(self) -> str:
-        return f"service-order-{self.pk}-attempt-{self.attempt}"

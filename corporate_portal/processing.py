@@ -6,14 +6,16 @@ import logging
 from dataclasses import replace
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from moneyed import Money
 
 from billing_center.emails import send_templated_email
+from billing_center.money import format_money
+from checkout import payments
 from checkout.billing import BillingDetails
-from checkout.gateway import PaymentDeclined, get_gateway
-from checkout.models import OrderLineKind
+from checkout.gateway import PaymentDeclined
+from checkout.models import AttemptStatus, OrderLineKind, PaymentAttempt, PaymentPurpose
 from checkout.orders import OrderError, write_order
 from checkout.pricing import PricedLine, price_lines
 from checkout.tax import TaxDecision
@@ -45,52 +47,103 @@ def quote_lines_as_priced(quote: Quote) -> list[PricedLine]:
 
 
 def process_service_order(service_order_id: int) -> str:
-    """Charge the card, then apply the service order. Any failure leaves it failed with its
-    reason and nothing else changed; running it again after success changes nothing."""
+    """Charge the card, then apply the service order. A decline or a failure leaves it failed
+    with its true reason and nothing else changed; an unknown outcome leaves it processing
+    until the charge is settled (the reconciliation, or a retry, looks it up first). Running it
+    again, or twice at once, never charges twice nor sends a second email."""
     with transaction.atomic():
-        service_order = ServiceOrder.objects.select_for_update().get(pk=service_order_id)
+        account_id = ServiceOrder.objects.values_list("account_id", flat=True).get(
+            pk=service_order_id
+        )
+        account = lock_account(account_id)
+        service_order = (
+            ServiceOrder.objects.select_for_update()
+            .select_related("payment_method")
+            .get(pk=service_order_id)
+        )
         if service_order.status not in (ServiceOrderStatus.PLACED, ServiceOrderStatus.PROCESSING):
             return service_order.status
         service_order.status = ServiceOrderStatus.PROCESSING
         service_order.save(update_fields=["status"])
-
-    gateway = get_gateway()
-    charge = None
-    try:
+        attempt = None
         if service_order.total.amount > 0:
-            charge = gateway.charge(
-                token=service_order.payment_method.gateway_token,
-                amount=service_order.total,
-                idempotency_key=service_order.charge_key,
+            try:
+                attempt = payments.open_attempt(
+                    account=account,
+                    purpose=PaymentPurpose.SERVICE_ORDER,
+                    reference=service_order.idempotency_key,
+                    amount=service_order.total,
+                    card_token=service_order.payment_method.gateway_token,
+                    payment_method=service_order.payment_method,
+                    actor=service_order.placed_by,
+                )
+            except payments.PaymentPending:
+                return ServiceOrderStatus.PROCESSING
+    with translation.override(account.language):
+        try:
+            if attempt is not None:
+                attempt = payments.pay(attempt)
+        except PaymentDeclined as declined:
+            return _fail(service_order.pk, declined.message)
+        except payments.PaymentFailed:
+            return _fail(
+                service_order.pk,
+                _("The payment service failed before charging the card: nothing was charged."),
             )
-        apply_service_order(
-            service_order_id=service_order.pk,
-            charge_reference=charge.reference if charge else "",
-        )
-    except PaymentDeclined as declined:
-        return _fail(service_order, declined.message)
+        except payments.PaymentPending:
+            return ServiceOrderStatus.PROCESSING
+        return complete_service_order(service_order.pk, attempt)
+
+
+def complete_service_order(service_order_id: int, attempt: PaymentAttempt | None) -> str:
+    """Apply a paid service order; if that fails, give the charge back and fail it with the
+    reason. A refund that fails leaves it processing: the reconciliation refunds later."""
+    try:
+        apply_service_order(service_order_id=service_order_id, attempt=attempt)
     except Exception as error:
-        if charge is not None:
-            gateway.refund(reference=charge.reference)
         if isinstance(error, CorporateError):
             reason = error.message
         else:
-            logger.exception("Service order %s failed after the charge", service_order.pk)
-            reason = _("The order could not be applied; the charge was refunded.")
-        return _fail(service_order, reason)
+            logger.exception("Service order %s could not be applied", service_order_id)
+            reason = _("The order could not be applied.")
+        if attempt is None:
+            return _fail(service_order_id, reason)
+        if payments.refund(attempt, reason=reason):
+            return _fail(
+                service_order_id,
+                _("%(reason)s The charge of %(amount)s was refunded.")
+                % {"reason": reason, "amount": format_money(attempt.amount)},
+            )
+        ServiceOrder.objects.filter(pk=service_order_id).update(
+            failure_reason=_("%(reason)s The charge will be refunded.") % {"reason": reason}
+        )
+        return ServiceOrderStatus.PROCESSING
+    if attempt is not None:
+        attempt.refresh_from_db()
+        if attempt.order_id is None:  # the service order was completed by another payment
+            payments.refund(attempt, reason=_("The service order was already paid."))
+    return ServiceOrderStatus.COMPLETED
 
-    service_order.refresh_from_db()
-    account = service_order.account
-    send_templated_email(
-        to=billing_contact_emails(account),
-        template="service_order_receipt",
-        context={"service_order": service_order, "order": service_order.order, "account": account},
-        language=account.language,
-    )
-    return service_order.status
+
+def resume_service_order(attempt: PaymentAttempt) -> None:
+    """The reconciliation's way to end a service order whose worker run is gone: complete it
+    with a captured charge, or fail it when nothing was (or no longer is) charged."""
+    service_order_id = int(attempt.reference.removeprefix("service-order-"))
+    account = attempt.account
+    with translation.override(account.language):
+        if attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None:
+            complete_service_order(service_order_id, attempt)
+        elif attempt.status == AttemptStatus.FAILED:
+            _fail(service_order_id, _("The payment could not be confirmed: nothing was charged."))
+        elif attempt.status == AttemptStatus.REFUNDED:
+            _fail(
+                service_order_id,
+                _("The order could not be applied. The charge of %(amount)s was refunded.")
+                % {"amount": format_money(attempt.amount)},
+            )
 
 
-def apply_service_order(*, service_order_id: int, charge_reference: str) -> ServiceOrder:
+def apply_service_order(*, service_order_id: int, attempt: PaymentAttempt | None) -> ServiceOrder:
     """Once charged: add the seats, create the admin contact with a seat of each product and
     write the order and its invoice, in one transaction under the account's lock, or nothing.
     Every line must be on a live subscription of the service order's own account, in the
@@ -105,8 +158,8 @@ def apply_service_order(*, service_order_id: int, charge_reference: str) -> Serv
             .select_related("quote", "payment_method")
             .get(pk=service_order_id)
         )
-        if service_order.status == ServiceOrderStatus.COMPLETED:
-            return service_order
+        if service_order.status != ServiceOrderStatus.PROCESSING:
+            return service_order  # completed or failed meanwhile: the caller refunds its charge
         quote = service_order.quote
         lines = quote_lines_as_priced(quote)
         if any(line.subscription.account_id != account.pk for line in lines):
@@ -142,7 +195,7 @@ def apply_service_order(*, service_order_id: int, charge_reference: str) -> Serv
                 number=f"SO-{quote.number}",
                 idempotency_key=service_order.idempotency_key,
                 payment_method=service_order.payment_method,
-                charge_reference=charge_reference,
+                charge_reference=attempt.charge_reference if attempt else "",
                 actor=service_order.placed_by,
                 today=timezone.localdate(),
             )
@@ -153,12 +206,29 @@ def apply_service_order(*, service_order_id: int, charge_reference: str) -> Serv
                     )
         except (OrderError, subscription_services.SubscriptionError) as error:
             raise CorporateError(error.message) from error
+        if attempt is not None:
+            payments.mark_used(attempt, order)
         service_order.order = order
         service_order.status = ServiceOrderStatus.COMPLETED
         service_order.processed_at = timezone.now()
         service_order.failure_reason = ""
         service_order.save(update_fields=["order", "status", "processed_at", "failure_reason"])
+        # Sent once: only the run that completes it gets here.
+        transaction.on_commit(lambda: _send_receipt(service_order.pk))
     return service_order
+
+
+def _send_receipt(service_order_id: int) -> None:
+    service_order = ServiceOrder.objects.select_related("order__invoice", "account").get(
+        pk=service_order_id
+    )
+    account = service_order.account
+    send_templated_email(
+        to=billing_contact_emails(account),
+        template="service_order_receipt",
+        context={"service_order": service_order, "order": service_order.order, "account": account},
+        language=account.language,
+    )
 
 
 def _current(line: PricedLine, live: dict) -> PricedLine:
@@ -188,11 +258,20 @@ def _billing_details(service_order: ServiceOrder) -> BillingDetails:
     )
 
 
-def _fail(service_order: ServiceOrder, reason: str) -> str:
-    ServiceOrder.objects.filter(pk=service_order.pk).update(
-        status=ServiceOrderStatus.FAILED, failure_reason=str(reason)[:300]
-    )
-    service_order.refresh_from_db()
+def _fail(service_order_id: int, reason: str) -> str:
+    """Placed or processing → failed, with the reason, once; the billing contact is told once."""
+    with transaction.atomic():
+        failed = ServiceOrder.objects.filter(
+            pk=service_order_id,
+            status__in=[ServiceOrderStatus.PLACED, ServiceOrderStatus.PROCESSING],
+        ).update(status=ServiceOrderStatus.FAILED, failure_reason=str(reason)[:300])
+        if failed:
+            transaction.on_commit(lambda: _send_failure(service_order_id))
+    return ServiceOrder.objects.values_list("status", flat=True).get(pk=service_order_id)
+
+
+def _send_failure(service_order_id: int) -> None:
+    service_order = ServiceOrder.objects.select_related("account").get(pk=service_order_id)
     account = service_order.account
     send_templated_email(
         to=billing_contact_emails(account),
@@ -200,4 +279,3 @@ def _fail(service_order: ServiceOrder, reason: str) -> str:
         context={"service_order": service_order, "account": account},
         language=account.language,
     )
-    return service_order.status

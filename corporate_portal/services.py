@@ -329,24 +329,30 @@ def place_service_order(*, service_order: ServiceOrder, actor: User | None) -> S
     return service_order
 
 
+RETRYABLE = (ServiceOrderStatus.FAILED, ServiceOrderStatus.PROCESSING)
+
+
 def retry_service_order(*, service_order: ServiceOrder, actor: User | None) -> bool:
-    """Staff's retry of a failed service order (admin action); False if it had not failed."""
+    """Staff's retry (admin action) of a failed service order, or of one stuck in processing
+    (its charge's outcome unknown: the worker looks the charge up before charging anything).
+    False if there was nothing to retry."""
     with transaction.atomic():
         lock_account(service_order.account_id)
         service_order = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
-        if service_order.status != ServiceOrderStatus.FAILED:
+        if service_order.status not in RETRYABLE:
             return False
-        service_order.status = ServiceOrderStatus.PLACED
-        service_order.failure_reason = ""
-        service_order.attempt += 1
-        service_order.save(update_fields=["status", "failure_reason", "attempt"])
+        before = service_order.status
+        if before == ServiceOrderStatus.FAILED:
+            service_order.status = ServiceOrderStatus.PLACED
+            service_order.failure_reason = ""
+            service_order.save(update_fields=["status", "failure_reason"])
         record_audit_event(
             actor=actor,
             account=service_order.account,
             action=AuditAction.CHANGED,
             target=service_order,
-            before={"status": ServiceOrderStatus.FAILED},
-            after={"status": ServiceOrderStatus.PLACED},
+            before={"status": before},
+            after={"status": service_order.status, "retried": True},
         )
         transaction.on_commit(lambda: process_service_order.enqueue(service_order.pk))
     return True

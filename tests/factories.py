@@ -326,3 +326,15 @@ class ServiceOrderFactory(factory.django.DjangoModelFactory):
     tax_treatment = factory.LazyAttribute(lambda o: o.quote.tax_treatment)
     tax = factory.LazyAttribute(lambda o: o.quote.tax)
     total = factory.LazyAttribute(lambda o: o.quote.total)
+
+
+class PaymentAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "checkout.PaymentAttempt"
+
+    account = factory.SubFactory(AccountFactory)
+    purpose = "checkout"
+    reference = factory.Sequence(lambda n: f"cart-{n}-v1")
+    idempotency_key = factory.LazyAttribute(lambda o: o.reference)
+    amount = Money(Decimal("120.00"), "EUR")
+    card_token = "tok_sandbox_ok_test"

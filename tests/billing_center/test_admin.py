@@ -12,6 +12,7 @@ from tests.factories import (
     InvoiceFactory,
     MembershipFactory,
     OrderLineFactory,
+    PaymentAttemptFactory,
     PaymentMethodFactory,
     PriceFactory,
     QuoteLineFactory,
@@ -38,6 +39,7 @@ MODELS = [
     "checkout.invoice",
     "checkout.vatrate",
     "checkout.gatewaycharge",
+    "checkout.paymentattempt",
     "cart.cart",
     "subscriptions.trial",
     "subscriptions.creditentry",
@@ -59,6 +61,7 @@ def data():
     TrialFactory(account=subscription.account)
     CreditEntryFactory(account=subscription.account)
     GatewayChargeFactory()
+    PaymentAttemptFactory(account=subscription.account)
     line = QuoteLineFactory(quote__account=subscription.account, subscription=subscription)
     ServiceOrderFactory(quote=line.quote)
     return subscription

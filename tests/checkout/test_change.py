@@ -15,7 +15,7 @@ from cart.models import CartItem
 from catalog.models import BillingCycle, SeatNoun
 from checkout.billing import BillingDetails
 from checkout.models import GatewayCharge, Order
-from checkout.placement import place_order
+from checkout.placement import CheckoutError, place_order, preview_order
 from subscriptions.models import CreditEntry, SubscriptionStatus
 from tests.factories import (
     CartFactory,
@@ -92,7 +92,7 @@ def test_the_spec_example_through_the_real_checkout(contact_client, meeting, acc
     data, page = checkout_data(contact_client, account)
     html = page.content.decode()
     assert "Credit for the unused time" in html
-    assert data["expected_amount_due"] == Decimal("838.36")
+    assert page.context["pricing"].amount_due == Money("838.36", "EUR")
     response = contact_client.post(reverse("checkout:checkout"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
 
@@ -117,8 +117,8 @@ def test_the_spec_example_through_the_real_checkout(contact_client, meeting, acc
 def test_removing_seats_mid_period_still_pays_a_new_period(contact_client, meeting, account):
     """SPEC: any change credits the unused time and charges a whole new period from today."""
     change(contact_client, meeting, 8)
-    data, _page = checkout_data(contact_client, account)
-    assert data["expected_amount_due"] == Decimal("358.36")  # −601.64 + 8 × 120
+    data, page = checkout_data(contact_client, account)
+    assert page.context["pricing"].amount_due == Money("358.36", "EUR")  # −601.64 + 8 × 120
     assert contact_client.post(reverse("checkout:checkout"), data).status_code == 302
     assert Order.objects.get().amount_charged == Money("358.36", "EUR")
 
@@ -142,9 +142,9 @@ def test_credit_added_and_then_used(contact_client, meeting, account):
     # Back up to 10 seats: the credit pays first, the rest is charged.
     meeting.refresh_from_db()
     change(contact_client, meeting, 10)
-    data, _page = checkout_data(contact_client, account)
+    data, page = checkout_data(contact_client, account)
     # credit for 4 × 12 × 31/31 = 48.00 back; monthly 10 × 12 = 120 → 72.00, all from credit
-    assert data["expected_amount_due"] == Decimal("0.00")
+    assert page.context["pricing"].amount_due == Money("0.00", "EUR")
     contact_client.post(reverse("checkout:checkout"), data)
     account.refresh_from_db()
     assert account.credit_balance == Money("481.64", "EUR")
@@ -279,6 +279,9 @@ def test_two_changes_of_one_subscription_at_the_same_moment_are_serialized(accou
     barrier = threading.Barrier(2)
     outcomes = []
 
+    # Each billing contact's checkout page, priced before either order was placed.
+    pages = {cart.pk: preview_order(cart=cart, billing=billing, today=today) for cart in carts}
+
     def submit(cart):
         try:
             barrier.wait()
@@ -287,7 +290,7 @@ def test_two_changes_of_one_subscription_at_the_same_moment_are_serialized(accou
                     cart=cart,
                     cart_version=cart.version,
                     billing=billing,
-                    expected_amount_due=Money("0.00", "EUR"),
+                    expected_pricing=pages[cart.pk].fingerprint,
                     actor=cart.owner,
                     today=today,
                 )
@@ -302,16 +305,17 @@ def test_two_changes_of_one_subscription_at_the_same_moment_are_serialized(accou
         thread.start()
     for thread in threads:
         thread.join()
-    assert all(isinstance(o, Order) for o in outcomes), outcomes
-    first, second = sorted(outcomes, key=lambda order: order.pk)
-    # The second order credited the seats the first one left, for a period starting today.
-    assert first.lines.get(kind="proration_credit").seat_count == 10
-    left_by_first = first.lines.get(kind="change").seat_count
-    second_credit = second.lines.get(kind="proration_credit")
-    assert second_credit.seat_count == left_by_first
-    assert second_credit.amount == Money(-120 * left_by_first, "EUR")  # a whole unused period
+    # Serialized: the first is placed; the second page promised credit for 10 seats that the
+    # first order already changed, so it is refused with the new price to check, not placed.
+    assert sorted(type(o).__name__ for o in outcomes) == ["CheckoutError", "Order"], outcomes
+    (order,) = [o for o in outcomes if isinstance(o, Order)]
+    (refused,) = [o for o in outcomes if isinstance(o, CheckoutError)]
+    assert "The order changed" in refused.message
+    assert refused.pricing.lines[0].seat_count == order.lines.get(kind="change").seat_count
+    assert order.lines.get(kind="proration_credit").seat_count == 10
     subscription.refresh_from_db()
-    assert subscription.seat_count == second.lines.get(kind="change").seat_count
+    assert subscription.seat_count == order.lines.get(kind="change").seat_count
+    assert Order.objects.count() == 1
     account.refresh_from_db()
     ledger = sum(e.amount.amount for e in CreditEntry.objects.filter(account=account))
     assert account.credit_balance_amount == ledger

@@ -1,5 +1,6 @@
 """Checkout, confirmation and invoices by the STYLE checklist, with hostile input."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,9 @@ from django.urls import reverse
 
 from cart.models import Cart, CartItem
 from catalog.models import BillingCycle
+from checkout.billing import BillingDetails
 from checkout.models import GatewayCharge, Invoice, Order, PaymentMethod
+from checkout.placement import preview_order
 from subscriptions.models import Subscription
 from tests.factories import CartItemFactory, PaymentMethodFactory, plan_with_prices
 
@@ -37,6 +40,11 @@ def visa(account):
     )
 
 
+def priced(cart, **billing):
+    details = BillingDetails.of_account(cart.account)
+    return preview_order(cart=cart, billing=replace(details, **billing))
+
+
 def form_data(item, **overrides):
     account = item.cart.account
     data = {
@@ -54,7 +62,8 @@ def form_data(item, **overrides):
         "country": "FR",
         "vat_number": "",
         "cart_version": item.cart.version,
-        "expected_amount_due": "6840.00",
+        # What the page showed: 5 × 1,140.00 + 20 % VAT = 6,840.00.
+        "pricing_fingerprint": priced(item.cart).fingerprint,
     }
     data.update(overrides)
     return data
@@ -180,9 +189,9 @@ class TestPlaceOrder:
         assert nothing_changed(item)
 
     def test_a_tampered_total_is_not_charged(self, contact_client, item):
-        response = contact_client.post(CHECKOUT, form_data(item, expected_amount_due="1.00"))
+        response = contact_client.post(CHECKOUT, form_data(item, pricing_fingerprint="x" * 64))
         assert response.status_code == 200
-        assert "The total changed to €6,840.00." in response.content.decode()
+        assert "The order changed: it now comes to €6,840.00." in response.content.decode()
         assert nothing_changed(item)
         assert not GatewayCharge.objects.exists()
 
@@ -192,10 +201,10 @@ class TestPlaceOrder:
         )
         response = contact_client.post(CHECKOUT, data)
         html = response.content.decode()
-        assert "The total changed to €5,700.00." in html
+        assert "The order changed: it now comes to €5,700.00." in html
         assert "Reverse charge" in html
         assert nothing_changed(item)
-        data["expected_amount_due"] = "5700.00"
+        data["pricing_fingerprint"] = response.context["pricing"].fingerprint
         response = contact_client.post(CHECKOUT, data)
         order = Order.objects.get()
         assert order.tax_treatment == "reverse_charge"

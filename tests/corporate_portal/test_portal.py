@@ -170,14 +170,15 @@ class TestProcessing:
         assert Invoice.objects.count() == 1
 
     def test_a_decline_leaves_it_failed_with_nothing_done(
-        self, corporate, webinar, billing_contact
+        self, corporate, webinar, billing_contact, django_capture_on_commit_callbacks
     ):
         card = PaymentMethodFactory(
             account=corporate, gateway_token="tok_sandbox_card_declined_x", is_default=True
         )
         service_order = place(corporate, webinar, card)
         services.place_service_order(service_order=service_order, actor=None)
-        process_service_order.call(service_order.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            process_service_order.call(service_order.pk)
         service_order.refresh_from_db()
         assert service_order.status == ServiceOrderStatus.FAILED
         assert "declined" in service_order.failure_reason

@@ -195,7 +195,7 @@ class TestWorker:
 
 class TestBillingDetailsAtProceedToPayment:
     def test_a_german_address_with_a_vat_number_gets_the_reverse_charge(
-        self, client, corporate, billing_contact
+        self, client, corporate, billing_contact, django_capture_on_commit_callbacks
     ):
         VatRateFactory(country="DE", rate=Decimal("19.00"))
         webinar = webinar_of(corporate)
@@ -239,8 +239,8 @@ class TestBillingDetailsAtProceedToPayment:
         assert "VAT (reverse charge)" in page
         assert "Article 196" in page
 
-        client.post(reverse("corporate:place_service_order", args=[service_order.pk]))
-        process_service_order.call(service_order.pk)  # on_commit does not run in this test
+        with django_capture_on_commit_callbacks(execute=True):  # the worker, and its email
+            client.post(reverse("corporate:place_service_order", args=[service_order.pk]))
         invoice = Invoice.objects.get()
         assert invoice.order.tax_treatment == TaxTreatment.REVERSE_CHARGE
         assert invoice.buyer_vat_number == "DE136695976"

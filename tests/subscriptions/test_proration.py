@@ -115,7 +115,7 @@ def test_the_preview_equals_what_is_placed(days_in, old_seats, new_seats, price)
             cart=cart,
             cart_version=cart.version,
             billing=billing,
-            expected_amount_due=preview.amount_due,
+            expected_pricing=preview.fingerprint,
             actor=cart.owner,
             new_card=_card() if preview.amount_due.amount else None,
             today=today,
