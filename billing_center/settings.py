@@ -140,6 +140,8 @@ LANGUAGES = [
     ("es", _("Spanish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them ("2 dicembre 2026"): billing_center/formats/<lang>/.
+FORMAT_MODULE_PATH = ["billing_center.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Dublin")

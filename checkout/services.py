@@ -17,10 +17,11 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from billing_center.addresses import format_address
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction
 from billing_center.money import format_money
@@ -85,11 +86,14 @@ class BillingDetails:
 
     @property
     def address_lines(self) -> list[str]:
-        from django_countries import countries
-
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        lines = [self.address_line1, self.address_line2, locality, self.region]
-        return [line for line in lines if line] + [str(countries.name(self.country))]
+        return format_address(
+            line1=self.address_line1,
+            line2=self.address_line2,
+            postal_code=self.postal_code,
+            city=self.city,
+            region=self.region,
+            country=self.country,
+        )
 
 
 @dataclass(frozen=True)
@@ -545,6 +549,8 @@ def next_number(*, series: str, year: int) -> tuple[int, str]:
 def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invoice:
     account = order.account
     sequence, number = next_number(series="INV", year=today.year)
+    with translation.override(account.language):  # the country's name in the invoice's language
+        buyer_address = "\n".join(billing.address_lines)
     return Invoice.objects.create(
         number=number,
         year=today.year,
@@ -557,7 +563,7 @@ def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invo
         seller_country=settings.SELLER_COUNTRY,
         seller_vat_number=settings.SELLER_VAT_NUMBER,
         buyer_name=billing.name,
-        buyer_address="\n".join(billing.address_lines),
+        buyer_address=buyer_address,
         buyer_country=billing.country,
         buyer_vat_number=order.buyer_vat_number,
     )

@@ -9,6 +9,7 @@ from django_countries.fields import CountryField
 from djmoney.models.fields import MoneyField
 from moneyed import Money
 
+from billing_center.addresses import format_address
 from catalog.models import BillingCycle
 
 
@@ -85,11 +86,14 @@ class Account(models.Model):
 
     @property
     def billing_address_lines(self) -> list[str]:
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        lines = [self.address_line1, self.address_line2, locality, self.region]
-        if self.country:
-            lines.append(self.country.name)
-        return [line for line in lines if line]
+        return format_address(
+            line1=self.address_line1,
+            line2=self.address_line2,
+            postal_code=self.postal_code,
+            city=self.city,
+            region=self.region,
+            country=self.country.code or "",
+        )
 
 
 class Role(models.TextChoices):
