@@ -232,9 +232,18 @@ SESSION_COOKIE_HTTPONLY = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        # A refused request (403, 404…) is one line, not a traceback: nothing is broken.
+        "client_errors_one_line": {"()": "billing_center.logs.ClientErrorsOneLine"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own console handler would print every django.* record a second time (it
+        # propagates to the root handler above); server errors still go through the root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from billing_center.access import billing_contact_required
@@ -13,7 +13,7 @@ from subscriptions.selectors import account_activity
 ACTIVITY_PAGE_SIZE = 50
 
 
-@require_GET
+@require_safe
 def home(request):
     """Where "/" leads: the Billing Center for billing contacts, the admin for vendor staff."""
     if not request.user.is_authenticated:
