@@ -180,3 +180,28 @@ def test_the_country_name_is_in_the_given_language():
         language="fr",
     )
     assert lines == ["1 Main St", "Springfield, OR 97477", "États-Unis d'Amérique"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "object_type", "expected"),
+    [
+        ("es", "subscriptions.subscription", "Suscripción · creada"),
+        ("es", "checkout.order", "Pedido · creado"),
+        ("fr", "checkout.invoice", "Facture · créée"),
+        ("fr", "subscriptions.subscription", "Abonnement · créé"),
+        ("it", "checkout.invoice", "Fattura · creata"),
+        ("it", "subscriptions.subscription", "Abbonamento · creato"),
+        ("en", "subscriptions.subscription", "Subscription · created"),
+    ],
+)
+def test_the_activity_agrees_with_the_objects_gender(
+    contact_client, account, billing_contact, language, object_type, expected
+):
+    from billing_center.models import AuditAction
+    from tests.factories import AuditEventFactory
+
+    billing_contact.language = language
+    billing_contact.save()
+    AuditEventFactory(account=account, action=AuditAction.CREATED, object_type=object_type)
+    assert expected in contact_client.get("/billing/activity/").content.decode()
