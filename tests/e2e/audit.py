@@ -29,6 +29,36 @@ def axe_source() -> str:
     return AXE_PATH.read_text(encoding="utf-8")
 
 
+def spills_out_of_main(page: Page) -> list[str]:
+    """Elements sticking out of the page's column (a table wider than its card on a laptop does
+    not make the window scroll, but it still breaks the layout), unless a scroll box holds them."""
+    return page.evaluate(
+        """() => {
+          const main = document.querySelector('main');
+          if (!main) return [];
+          const limit = main.getBoundingClientRect().right + 1;
+          const clipped = (el) => {
+            for (let up = el.parentElement; up && up !== main; up = up.parentElement) {
+              if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(up).overflowX)) {
+                return true;
+              }
+            }
+            return false;
+          };
+          const culprits = [];
+          for (const el of main.querySelectorAll('*')) {
+            const box = el.getBoundingClientRect();
+            if (box.width > 0 && box.right > limit && !clipped(el)) {
+              let name = el.tagName.toLowerCase();
+              if (el.classList.length) name += '.' + [...el.classList].join('.');
+              culprits.push(`${name} (right ${Math.round(box.right)} > ${Math.round(limit)})`);
+            }
+          }
+          return culprits.slice(0, 8);
+        }"""
+    )
+
+
 def horizontal_overflow(page: Page) -> dict | None:
     """None when the page fits the viewport's width, else the widths and the widest culprits."""
     return page.evaluate(
@@ -102,6 +132,9 @@ class PageAudit:
                 f"{where} scrolls sideways: scrollWidth {overflow['scrollWidth']} > innerWidth "
                 f"{overflow['innerWidth']}; widest: {', '.join(overflow['culprits'])}"
             )
+        spilling = spills_out_of_main(self.page)
+        if spilling:
+            self.problems.append(f"{where} spills out of the page's column: {', '.join(spilling)}")
         violations = axe_violations(self.page)
         if violations:
             self.problems.append(

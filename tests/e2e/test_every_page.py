@@ -13,7 +13,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from playwright.sync_api import Browser, Page, expect
 
 from billing_center.models import User
@@ -28,23 +28,27 @@ MONTHS = {
     "dicembre",
     "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
     "diciembre",
-    "en": "January February March April May June July August September October November December",
 }
 
 
 def long_date(day: datetime.date, lang: str) -> str:
-    """The date as a reader of `lang` writes it, independently of Django's formats."""
+    """The date as a reader of `lang` writes it, independently of Django's formats (English
+    keeps Django's own, "Aug. 27, 2027")."""
+    if lang == "en":
+        with translation.override("en"):
+            return formats.date_format(day, "DATE_FORMAT")
     month = MONTHS[lang].split()[day.month - 1]
     return {
         "fr": f"{day.day} {month} {day.year}",
         "it": f"{day.day} {month} {day.year}",
         "es": f"{day.day} de {month} de {day.year}",
-        "en": f"{month} {day.day}, {day.year}",
     }[lang]
 
 
 WORDS = {
     "en": {
+        "date_label": "Date:",
+        "expiry_placeholder": "MM/YY",
         "problem": "There is a problem",
         "trial_ends": "Trial ends on {date}",
         "nothing_charged": "Nothing is charged during the trial",
@@ -57,6 +61,8 @@ WORDS = {
         "payment_methods": "Payment methods",
     },
     "fr": {
+        "date_label": "Date\u202f:",
+        "expiry_placeholder": "MM/AA",
         "problem": "Il y a un problème",
         "trial_ends": "Fin de l'essai le {date}",
         "nothing_charged": "Rien n'est facturé pendant l'essai",
@@ -69,6 +75,8 @@ WORDS = {
         "payment_methods": "Méthodes de paiement",
     },
     "es": {
+        "date_label": "Fecha:",
+        "expiry_placeholder": "MM/AA",
         "problem": "Hay un problema",
         "trial_ends": "La prueba termina el {date}",
         "nothing_charged": "No se cobra nada durante la prueba",
@@ -81,6 +89,8 @@ WORDS = {
         "payment_methods": "Métodos de pago",
     },
     "it": {
+        "date_label": "Data:",
+        "expiry_placeholder": "MM/AA",
         "problem": "C'è un problema",
         "trial_ends": "La prova termina il {date}",
         "nothing_charged": "Non viene addebitato nulla durante la prova",
@@ -94,7 +104,8 @@ WORDS = {
     },
 }
 
-WALKS = [("fr", 390), ("fr", 1280), ("es", 390), ("it", 1280), ("en", 390)]
+# English at 360 px: the narrowest phone the pages are made for.
+WALKS = [("fr", 390), ("fr", 1280), ("es", 390), ("it", 1280), ("en", 360)]
 
 
 @pytest.fixture
@@ -236,6 +247,9 @@ def test_billing_contact_walks_every_billing_center_page(
     expect(place_order).to_be_in_viewport()  # on a phone too: the bar stays on screen
     audit.check("checkout")
     page.get_by_text(words["new_card"]).click()
+    expect(page.locator("#id_card_expiry")).to_have_attribute(
+        "placeholder", words["expiry_placeholder"]
+    )
     page.locator("#id_card_number").fill("4242 4242 4242 4242")
     page.locator("#id_card_expiry").fill("12/30")
     page.locator("#id_card_cvc").fill("123")
@@ -253,6 +267,13 @@ def test_billing_contact_walks_every_billing_center_page(
     audit.check("order-confirmation")
     page.locator(".confirmation a[href*='/invoices/']").first.click()
     expect(page.get_by_text(long_date(today, lang)).first).to_be_visible()
+    invoice = page.locator(".invoice")
+    # "Date : 25 novembre 2026" with U+202F in French; the address as France writes it; the
+    # countries in the invoice's language (Acme's: French), whoever reads it.
+    expect(invoice).to_contain_text(f"{words['date_label']} {long_date(today, lang)}")
+    expect(invoice).to_contain_text("75002 Paris")
+    expect(invoice).to_contain_text("France")
+    expect(invoice).to_contain_text("Irlande")
     audit.check("invoice")
     page.goto(f"{live_server.url}/billing/invoices/")
     audit.check("invoices")
