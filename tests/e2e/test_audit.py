@@ -31,8 +31,9 @@ def test_the_audit_reports_a_nameless_button_and_a_sideways_scroll(
     audit.check("login-broken")
     report = "\n".join(audit.problems)
     assert "scrolls sideways" in report
+    assert "spills out of the page's column" in report
     assert "button-name" in report
     assert "[critical]" in report
-    with pytest.raises(AssertionError, match="2 page problem"):
+    with pytest.raises(AssertionError, match="3 page problem"):
         audit.assert_clean()
     page.close()
