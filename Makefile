@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_ENV := DEBUG=1
 
-.PHONY: install messages demo test lint lock worker
+.PHONY: install messages demo test e2e-deps lint lock worker
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -16,19 +16,27 @@ install: $(VENV)/.installed
 
 # Compiled catalogs (.mo) are built, not committed.
 messages: install
-	$(DEMO_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+	$(DEMO_ENV) $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules --ignore=tests -v0
 
-# SQLite, migrations, demo data, then the server on 127.0.0.1:8000. Tasks run in the request
-# (ImmediateBackend), so no worker is needed for the demo.
+# SQLite, migrations, demo data, then the server on 127.0.0.1:$(PORT) (`make demo PORT=8001`);
+# links in emails (SITE_URL) follow the port. Tasks run in the request (ImmediateBackend), so no
+# worker is needed for the demo.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
 demo: messages
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
-	$(DEMO_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite. Browser tests run when /usr/bin/chromium exists; BROWSER_REQUIRED=1 makes a
 # missing browser a failure (CI). DATABASE_URL=postgres://… runs it on PostgreSQL.
-test: messages
+test: messages e2e-deps
 	$(PY) -m pytest
+
+# axe-core for the browser tests (tests/e2e/package-lock.json), from the npm registry.
+e2e-deps: tests/e2e/node_modules/.package-lock.json
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -3,8 +3,9 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class UserManager(BaseUserManager):
@@ -89,6 +90,62 @@ class AuditAction(models.TextChoices):
     MEMBER_INVITED = "member_invited", _("user invited")
 
 
+# "Suscripción · creada", "Facture · créée": the participle after an object's name agrees with
+# the noun's grammatical gender in the reader's language. The nouns (each model's verbose_name as
+# translated) that are feminine, per language; every other one takes the masculine form.
+FEMININE_OBJECT_TYPES = {
+    "es": {
+        "subscriptions.account",
+        "subscriptions.membership",
+        "subscriptions.subscription",
+        "subscriptions.seatassignment",
+        "subscriptions.trial",
+        "checkout.orderline",
+        "checkout.numbersequence",
+        "checkout.invoice",
+        "corporate_portal.quoteline",
+    },
+    "fr": {
+        "catalog.plan",
+        "subscriptions.membership",
+        "subscriptions.seatassignment",
+        "subscriptions.creditentry",
+        "checkout.paymentmethod",
+        "checkout.order",
+        "checkout.orderline",
+        "checkout.numbersequence",
+        "checkout.invoice",
+        "corporate_portal.quoteline",
+        "corporate_portal.serviceorder",
+    },
+    "it": {
+        "subscriptions.membership",
+        "subscriptions.seatassignment",
+        "subscriptions.trial",
+        "checkout.vatrate",
+        "checkout.orderline",
+        "checkout.numbersequence",
+        "checkout.invoice",
+        "corporate_portal.quoteline",
+    },
+}
+# (masculine, feminine) forms of the actions that agree with their object.
+AGREEING_ACTIONS = {
+    AuditAction.CREATED: (
+        pgettext_lazy("masculine", "created"),
+        pgettext_lazy("feminine", "created"),
+    ),
+    AuditAction.CHANGED: (
+        pgettext_lazy("masculine", "changed"),
+        pgettext_lazy("feminine", "changed"),
+    ),
+    AuditAction.DELETED: (
+        pgettext_lazy("masculine", "deleted"),
+        pgettext_lazy("feminine", "deleted"),
+    ),
+}
+
+
 class AuditEvent(models.Model):
     """One billing change: who did it, when, to which account, and the state before → after.
 
@@ -135,6 +192,15 @@ class AuditEvent(models.Model):
             return str(apps.get_model(self.object_type)._meta.verbose_name).capitalize()
         except (LookupError, ValueError):
             return self.object_type
+
+    @property
+    def action_label(self) -> str:
+        """What happened, agreeing with the object's noun ("Suscripción · creada")."""
+        forms = AGREEING_ACTIONS.get(self.action)
+        if forms is None:
+            return self.get_action_display()
+        language = (translation.get_language() or "")[:2]
+        return str(forms[self.object_type in FEMININE_OBJECT_TYPES.get(language, set())])
 
     @property
     def changes(self):

@@ -2,13 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from billing_center.services import set_user_language
 
 
-@require_GET
+@require_safe
 def home(request):
     """Where "/" leads: the Billing Center for billing contacts, the admin for vendor staff."""
     if not request.user.is_authenticated:

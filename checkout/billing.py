@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone
-from django_countries import countries
 
+from billing_center.addresses import format_address
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, User
 from checkout.tax import (
@@ -57,9 +57,15 @@ class BillingDetails:
 
     @property
     def address_lines(self) -> list[str]:
-        locality = " ".join(part for part in (self.postal_code, self.city) if part)
-        lines = [self.address_line1, self.address_line2, locality, self.region]
-        return [line for line in lines if line] + [str(countries.name(self.country))]
+        """As the billing country writes an address, its name in the active language."""
+        return format_address(
+            line1=self.address_line1,
+            line2=self.address_line2,
+            postal_code=self.postal_code,
+            city=self.city,
+            region=self.region,
+            country=self.country,
+        )
 
     def tax_decision(self) -> TaxDecision:
         """The VAT these details get (SPEC "VAT"): the one call every seller flow makes."""

@@ -59,7 +59,7 @@ class CheckoutForm(BillingDetailsForm):
         label=_("Expiry (MM/YY)"),
         required=False,
         max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "MM/YY"}),
+        widget=forms.TextInput(attrs={"placeholder": _("MM/YY")}),
     )
     card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)

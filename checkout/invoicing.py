@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.conf import settings
+from django.utils import translation
 
 from billing_center.numbering import next_number
 from checkout.billing import BillingDetails
@@ -14,6 +15,8 @@ def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invo
     transaction: the number is taken under its sequence's lock and rolls back with it."""
     account = order.account
     sequence, number = next_number(series="INV", year=today.year)
+    with translation.override(account.language):  # the country's name in the invoice's language
+        buyer_address = "\n".join(billing.address_lines)
     return Invoice.objects.create(
         number=number,
         year=today.year,
@@ -26,7 +29,7 @@ def issue_invoice(*, order: Order, billing: BillingDetails, today: date) -> Invo
         seller_country=settings.SELLER_COUNTRY,
         seller_vat_number=settings.SELLER_VAT_NUMBER,
         buyer_name=billing.name,
-        buyer_address="\n".join(billing.address_lines),
+        buyer_address=buyer_address,
         buyer_country=billing.country,
         buyer_vat_number=order.buyer_vat_number,
     )

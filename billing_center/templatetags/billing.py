@@ -1,4 +1,5 @@
 from django import template
+from django.utils.translation import pgettext
 from moneyed import Money
 
 from billing_center.money import format_money
@@ -18,3 +19,10 @@ def money(value):
 def seat_count_label(product, count):
     """{% seat_count_label product 10 %} → "10 organizers" / "10 organisateurs"."""
     return product.seat_count_label(count)
+
+
+@register.simple_tag
+def colon():
+    """{% colon %}: the colon after a label ("Invoice: …"), as the active language writes it;
+    French puts a narrow no-break space before it ("Facture\u202f: …")."""
+    return pgettext("colon after a label, as in 'Invoice: INV-2026-000001'", ":")

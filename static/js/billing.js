@@ -11,14 +11,24 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => form.submit());
   }
 
-  // Seat steppers: − and + change the number in place instead of reloading the page.
+  // A form with errors: its summary has the focus (autofocus does it where supported).
+  const summary = document.querySelector("[data-error-summary]");
+  if (summary && document.activeElement !== summary) summary.focus();
+
+  // Seat steppers: − and + change the number in place instead of reloading the page. They stop
+  // being submit buttons named "adjust": htmx sends the last button clicked with the live
+  // preview's request, and the server would then add one more seat to the number already shown.
   for (const stepper of document.querySelectorAll("[data-stepper]")) {
     const input = stepper.querySelector("input");
     for (const button of stepper.querySelectorAll("button[name=adjust]")) {
+      button.type = "button";
+      button.dataset.adjust = button.value;
+      button.removeAttribute("name");
+      button.removeAttribute("value");
       button.addEventListener("click", (event) => {
         event.preventDefault();
         const current = parseInt(input.value, 10) || 0;
-        input.value = Math.max(1, current + parseInt(button.value, 10));
+        input.value = Math.max(1, current + parseInt(button.dataset.adjust, 10));
         input.dispatchEvent(new Event("change", { bubbles: true }));
       });
     }

@@ -53,7 +53,11 @@ def test_acme_adds_then_removes_organizers(page: Page, live_server, demo, screen
     page.get_by_role("link", name="Ajouter des organisateurs").click()
     page.get_by_label("Nombre de postes").fill("3")
     page.get_by_role("button", name="Ajouter au panier").click()
-    expect(page.get_by_text("4 postes sont attribués : retirez-en 1 d'abord")).to_be_visible()
+    # Summarised at the top of the page (focused) and shown beside the preview.
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_text("4 postes sont attribués : retirez-en 1 d'abord")).to_be_visible()
+    expect(page.locator("#change-preview")).to_contain_text("retirez-en 1 d'abord")
 
     # Add 3 organizers: the live preview shows the prorated amount before anything is placed.
     due = expected_due(meeting, 13)
