@@ -253,7 +253,9 @@ def change_subscription(request, pk: int):
         else (request.GET if "seat_count" in request.GET else None)
     )
     assigned = subscription.assigned_seats()
-    form = ChangeForm(data, initial=initial, plans=plans, assigned=assigned)
+    # The seats already given are checked with the price (change_preview), so the page shows
+    # that problem where it shows the cost.
+    form = ChangeForm(data, initial=initial, plans=plans)
     if data is not None and data.get("adjust") in {"-1", "+1"}:
         # The − and + buttons without JavaScript: the same page, one seat more or less.
         values = {**initial, **data.dict()}
@@ -261,7 +263,7 @@ def change_subscription(request, pk: int):
             values["seat_count"] = max(1, int(values["seat_count"]) + int(data["adjust"]))
         except (TypeError, ValueError):
             values["seat_count"] = subscription.seat_count
-        form = ChangeForm(values, initial=initial, plans=plans, assigned=assigned)
+        form = ChangeForm(values, initial=initial, plans=plans)
 
     preview, problem = None, None
     if form.is_bound and form.is_valid():
