@@ -34,6 +34,7 @@ from subscriptions.models import (
     SubscriptionStatus,
 )
 from subscriptions.proration import days_in_period, days_left
+from subscriptions.services import can_join_account
 
 
 class CorporateError(Exception):
@@ -239,14 +240,9 @@ def save_service_order(
             raise CorporateError(_("This service order is already placed."))
         if existing is None:
             quote = _open_quote_for_update(quote, today or timezone.localdate())
-        other = Membership.objects.filter(user__email__iexact=email).exclude(
-            account=quote.account_id
-        )
-        if other.exists():
-            raise CorporateError(
-                _("%(email)s belongs to another account: choose another admin contact.")
-                % {"email": email}
-            )
+        problem = admin_contact_problem(email=email, account=quote.account)
+        if problem:
+            raise CorporateError(problem)
         if details.payment_method.account_id != quote.account_id:
             raise CorporateError(_("Choose one of your account's cards."))
         billing = details.billing
@@ -274,6 +270,16 @@ def save_service_order(
                 before={"status": "open"}, after={"status": "accepted"},
             )  # fmt: skip
     return service_order
+
+
+def admin_contact_problem(*, email: str, account: Account) -> str | None:
+    """Why this address cannot be the account's admin contact (staff, another account's), or
+    None; the same words whatever the reason, so the form reveals no one's account."""
+    if can_join_account(email=email, account=account):
+        return None
+    return _(
+        "%(email)s cannot be the admin contact of your account: choose another email address."
+    ) % {"email": email}
 
 
 def place_service_order(*, service_order: ServiceOrder, actor) -> ServiceOrder:
@@ -404,9 +410,10 @@ def _admin_contact(*, service_order: ServiceOrder, account: Account) -> User:
         Membership.objects.create(user=user, account=account, role=Role.ADMIN_CONTACT)
         transaction.on_commit(lambda: send_invitation_email.enqueue(user.pk, None))
         return user
-    membership = Membership.objects.filter(user=user).first()
-    if membership is None or membership.account_id != account.pk:
-        raise CorporateError(_("%(email)s belongs to another account.") % {"email": email})
+    problem = admin_contact_problem(email=email, account=account)
+    if problem:
+        raise CorporateError(problem)
+    membership = Membership.objects.get(user=user)
     if membership.role == Role.MEMBER:
         membership.role = Role.ADMIN_CONTACT
         membership.save(update_fields=["role"])

@@ -9,7 +9,7 @@ from django_tasks import task
 from billing_center.emails import send_templated_email
 from checkout.gateway import PaymentDeclined, get_gateway
 from corporate_portal.models import ServiceOrder, ServiceOrderStatus
-from corporate_portal.services import CorporateError, apply_service_order
+from corporate_portal.services import CorporateError, admin_contact_problem, apply_service_order
 from subscriptions.tasks import billing_contact_emails
 
 logger = logging.getLogger(__name__)
@@ -27,6 +27,12 @@ def process_service_order(service_order_id: int) -> str:
         service_order.status = ServiceOrderStatus.PROCESSING
         service_order.save(update_fields=["status"])
 
+    # What can be checked before the charge is checked before it: nothing to refund later.
+    problem = admin_contact_problem(
+        email=service_order.admin_contact_email, account=service_order.account
+    )
+    if problem:
+        return _fail(service_order, problem)
     quote = service_order.quote
     gateway = get_gateway()
     charge = None

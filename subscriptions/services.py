@@ -171,6 +171,18 @@ def unassign_seat(*, subscription: Subscription, user: User, actor) -> None:
     )
 
 
+def can_join_account(*, email: str, account: Account) -> bool:
+    """May this address become a person of `account`? A new address may; so may someone already
+    in the account. Not vendor staff, nor anyone else: a person belongs to one account only."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        return True
+    if user.is_staff or user.is_superuser:
+        return False
+    membership = Membership.objects.filter(user=user).first()
+    return membership is not None and membership.account_id == account.pk
+
+
 @transaction.atomic
 def invite_member(*, account: Account, email: str, full_name: str, actor) -> User:
     """Add a person to the account as a member (an invitation email lets them set a password).
