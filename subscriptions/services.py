@@ -186,18 +186,22 @@ def can_join_account(*, email: str, account: Account) -> bool:
 @transaction.atomic
 def invite_member(*, account: Account, email: str, full_name: str, actor) -> User:
     """Add a person to the account as a member (an invitation email lets them set a password).
-    Someone already in the account is returned as they are; someone in another account is an
-    error, since a person belongs to one account only."""
+    Someone already in the account is returned as they are; anyone else who cannot join
+    (another account's person, vendor staff) is refused with the same words whatever the reason,
+    so the form does not tell who has an account elsewhere."""
     from subscriptions.tasks import send_invitation_email
 
     email = User.objects.normalize_email(email).strip().lower()
+    if not can_join_account(email=email, account=account):
+        raise SubscriptionError(
+            _(
+                "We could not invite %(email)s to your account. Check the address, or invite "
+                "the person with another email address."
+            )
+            % {"email": email}
+        )
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
-        membership = Membership.objects.filter(user=user).first()
-        if membership is None or membership.account_id != account.pk:
-            raise SubscriptionError(
-                _("%(email)s belongs to another account and cannot be added.") % {"email": email}
-            )
         return user
     user = User.objects.create_user(email, None, full_name=full_name.strip())
     Membership.objects.create(user=user, account=account, role=Role.MEMBER)
