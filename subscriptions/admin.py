@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing_center.admin import AuditedAdminMixin
@@ -13,6 +15,12 @@ from subscriptions.models import (
     SeatAssignment,
     Subscription,
     Trial,
+)
+from subscriptions.vat import (
+    EU_MEMBER_STATES,
+    VAT_VALIDATION_METHOD,
+    compact_vat_number,
+    vat_number_is_valid,
 )
 
 
@@ -55,8 +63,43 @@ class PaymentMethodInline(admin.TabularInline):
         return False
 
 
+class AccountAdminForm(forms.ModelForm):
+    """Staff's account form checks the VAT number as the checkout does, with the same function,
+    so no page of the account ever meets a number it cannot use."""
+
+    class Meta:
+        model = Account
+        fields = ["country", "vat_number"]  # the admin adds its fieldsets' fields
+
+    def clean_vat_number(self):
+        return compact_vat_number(self.cleaned_data.get("vat_number", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        vat_number, country = cleaned.get("vat_number"), cleaned.get("country")
+        if vat_number and country:
+            if country not in EU_MEMBER_STATES:
+                self.add_error("vat_number", _("A VAT number applies to EU countries only."))
+            elif not vat_number_is_valid(vat_number, country):
+                self.add_error(
+                    "vat_number",
+                    _("This is not a valid VAT number for %(country)s.")
+                    % {"country": dict(self.fields["country"].choices).get(country, country)},
+                )
+        return cleaned
+
+    def save(self, commit=True):
+        # The account keeps when and how its VAT number was found valid (SPEC "VAT").
+        if {"vat_number", "country"} & set(self.changed_data):
+            valid = bool(self.instance.vat_number)
+            self.instance.vat_number_validated_at = timezone.now() if valid else None
+            self.instance.vat_number_validation = VAT_VALIDATION_METHOD if valid else ""
+        return super().save(commit)
+
+
 @admin.register(Account)
 class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = AccountAdminForm
     list_display = [
         "name",
         "country",

@@ -34,7 +34,9 @@ def corporate(account):
 
 @pytest.fixture
 def card(corporate):
-    return PaymentMethodFactory(account=corporate, gateway_token="tok_sandbox_ok_corp", is_default=True)
+    return PaymentMethodFactory(
+        account=corporate, gateway_token="tok_sandbox_ok_corp", is_default=True
+    )
 
 
 @pytest.fixture
