@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 
@@ -82,11 +83,15 @@ def get_for_account(
     queryset: QuerySet, *, account, account_field: str = "account", **lookup
 ) -> Model:
     """The object matching `lookup` inside `account`; anything else — another account's object
-    included — is a 404, so an outsider cannot even learn that the object exists."""
+    included — is a 404, so an outsider cannot even learn that the object exists. A value no
+    row can hold (a NUL byte, which PostgreSQL refuses in any query) is a 404 too."""
+    if any(isinstance(value, str) and "\x00" in value for value in lookup.values()):
+        raise Http404
     return get_object_or_404(queryset, **{account_field: account}, **lookup)
 
 
 def login_attempt_username(request, credentials) -> str | None:
-    """The email a login attempt is for, lower-cased, as django-axes counts failures by it."""
+    """The email a login attempt is for, lower-cased, as django-axes counts failures by it; cut
+    to the 255 characters of axes' column (an email has at most 254), whatever form sent it."""
     username = (credentials or {}).get("username") or request.POST.get("username")
-    return username.strip().lower() if username else None
+    return username.strip().lower()[:255] if username else None
