@@ -41,3 +41,6 @@ urlpatterns = [
     path("corporate/", include((corporate_patterns, "corporate"))),
     path("admin/", admin.site.urls),
 ]
+
+# The 500 page in the visitor's language (all four when it is not known); it never fails itself.
+handler500 = "billing_center.views.server_error"
