@@ -9,18 +9,30 @@ from checkout.tax import EU_MEMBER_STATES, compact_vat_number, vat_number_is_val
 NEW_CARD = "new"
 
 
+class CardDataInput(forms.TextInput):
+    """A card number, security code or expiry is typed, never sent back: after a decline or any
+    other error the field comes back empty (PCI DSS; and the page may be cached or shared)."""
+
+    def format_value(self, value):
+        return None
+
+
 class CheckoutForm(forms.Form):
     """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
 
     payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
-    card_number = forms.CharField(label=_("Card number"), required=False, max_length=30)
+    card_number = forms.CharField(
+        label=_("Card number"), required=False, max_length=30, widget=CardDataInput
+    )
     card_expiry = forms.CharField(
         label=_("Expiry (MM/YY)"),
         required=False,
         max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": "MM/YY"}),
+        widget=CardDataInput(attrs={"placeholder": "MM/YY"}),
     )
-    card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
+    card_cvc = forms.CharField(
+        label=_("Security code (CVC)"), required=False, max_length=4, widget=CardDataInput
+    )
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
 
     name = forms.CharField(label=_("Company name"), max_length=200)
