@@ -2,6 +2,7 @@
 numbers crashed checkout; a bad number saved by staff broke that account's pages)."""
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,6 +73,8 @@ def test_a_swiss_customer_is_told_vat_numbers_are_for_the_eu(contact_client, ite
 def test_a_bad_stored_number_does_not_break_the_accounts_pages(
     contact_client, account, item, vat_number
 ):
+    if "\x00" in vat_number and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL cannot store a NUL byte: no page can meet one there")
     Account.objects.filter(pk=account.pk).update(vat_number=vat_number)
     assert contact_client.get(CHECKOUT).status_code == 200
     subscription = SubscriptionFactory(account=account, plan=item.plan)
