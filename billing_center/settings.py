@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "subscriptions.middleware.AccountMiddleware",
+    "billing_center.caching.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -131,7 +132,33 @@ AXES_VERBOSE = False
 # The login form posts the email as "username"; case must not give an attacker five more tries.
 AXES_USERNAME_CALLABLE = "billing_center.access.login_attempt_username"
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None
+
+
+def client_address_settings(proxy_count: int) -> dict:
+    """How django-axes (through django-ipware) finds the client's address behind `proxy_count`
+    reverse proxies, each appending the address it got the request from to X-Forwarded-For.
+
+    Without a proxy the header is the client's to forge: only REMOTE_ADDR counts. Behind N
+    proxies the client is the N-th address from the right of the header (what a client wrote
+    there itself comes before and is ignored); ipware counts the proxies listed in the header,
+    which leaves out the last one, whose address is REMOTE_ADDR.
+    """
+    if proxy_count <= 0:
+        return {
+            "AXES_IPWARE_PROXY_COUNT": None,
+            "AXES_IPWARE_META_PRECEDENCE_ORDER": ("REMOTE_ADDR",),
+            "IPWARE_STRICT": True,
+        }
+    return {
+        "AXES_IPWARE_PROXY_COUNT": proxy_count - 1,
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ("HTTP_X_FORWARDED_FOR",),
+        "AXES_IPWARE_PROXY_ORDER": "left-most",
+        # Extra addresses a client sent ahead of the proxies' are no reason to give up.
+        "IPWARE_STRICT": False,
+    }
+
+
+globals().update(client_address_settings(int(os.environ.get("AXES_PROXY_COUNT", "0"))))
 
 # Languages: the user's choice sticks (User.language); otherwise the account's language.
 LANGUAGE_CODE = "en"
@@ -148,6 +175,11 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Dublin")
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+# The language cookie like the others: HTTPS only in production, not sent by other sites'
+# requests, out of reach of scripts (the switcher is a form; no script reads it).
+LANGUAGE_COOKIE_SECURE = env_bool("LANGUAGE_COOKIE_SECURE", not DEBUG)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -3,12 +3,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from billing_center import views
+from billing_center.forms import LoginForm
 from corporate_portal.urls import corporate_patterns, quote_patterns
 from subscriptions import views as subscription_views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
@@ -35,3 +42,6 @@ urlpatterns = [
     path("corporate/", include((corporate_patterns, "corporate"))),
     path("admin/", admin.site.urls),
 ]
+
+# The 500 page in the visitor's language (all four when it is not known); it never fails itself.
+handler500 = "billing_center.views.server_error"

@@ -8,14 +8,9 @@ from django.utils import timezone
 from billing_center.addresses import format_address
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, User
-from checkout.tax import (
-    VAT_VALIDATION_METHOD,
-    TaxDecision,
-    compact_vat_number,
-    decide_tax,
-    vat_number_is_valid,
-)
+from checkout.tax import TaxDecision, decide_tax
 from subscriptions.models import Account
+from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_is_valid
 
 BILLING_FIELDS = [
     "name",

@@ -5,9 +5,17 @@ from django_countries.fields import CountryField
 from stdnum import luhn
 
 from checkout.billing import BILLING_FIELDS, BillingDetails
-from checkout.tax import EU_MEMBER_STATES, compact_vat_number, vat_number_is_valid
+from subscriptions.vat import compact_vat_number, vat_number_problem
 
 NEW_CARD = "new"
+
+
+class CardDataInput(forms.TextInput):
+    """A card number, security code or expiry is typed, never sent back: after a decline or any
+    other error the field comes back empty (PCI DSS; and the page may be cached or shared)."""
+
+    def format_value(self, value):
+        return None
 
 
 class BillingDetailsForm(forms.Form):
@@ -33,16 +41,9 @@ class BillingDetailsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        country, vat_number = cleaned.get("country"), cleaned.get("vat_number")
-        if vat_number and country:
-            if country not in EU_MEMBER_STATES:
-                self.add_error("vat_number", _("A VAT number applies to EU countries only."))
-            elif not vat_number_is_valid(vat_number, country):
-                self.add_error(
-                    "vat_number",
-                    _("This is not a valid VAT number for %(country)s.")
-                    % {"country": dict(self.fields["country"].choices).get(country, country)},
-                )
+        problem = vat_number_problem(cleaned.get("vat_number"), cleaned.get("country"))
+        if problem:
+            self.add_error("vat_number", problem)
         return cleaned
 
     def billing_details(self) -> BillingDetails:
@@ -54,14 +55,18 @@ class CheckoutForm(BillingDetailsForm):
     """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
 
     payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
-    card_number = forms.CharField(label=_("Card number"), required=False, max_length=30)
+    card_number = forms.CharField(
+        label=_("Card number"), required=False, max_length=30, widget=CardDataInput
+    )
     card_expiry = forms.CharField(
         label=_("Expiry (MM/YY)"),
         required=False,
         max_length=7,
-        widget=forms.TextInput(attrs={"placeholder": _("MM/YY")}),
+        widget=CardDataInput(attrs={"placeholder": _("MM/YY")}),
     )
-    card_cvc = forms.CharField(label=_("Security code (CVC)"), required=False, max_length=4)
+    card_cvc = forms.CharField(
+        label=_("Security code (CVC)"), required=False, max_length=4, widget=CardDataInput
+    )
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
 
     cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

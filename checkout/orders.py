@@ -14,12 +14,12 @@ from checkout.billing import BillingDetails
 from checkout.invoicing import issue_invoice
 from checkout.models import Order, OrderLine, OrderLineKind, PaymentMethod
 from checkout.pricing import OrderPricing, PricedLine
-from checkout.tax import compact_vat_number
 from subscriptions import services as subscription_services
 from subscriptions.ledger import move_credit
 from subscriptions.models import Account, Subscription, SubscriptionStatus
 from subscriptions.seats import SeatCountError
 from subscriptions.services import Terms
+from subscriptions.vat import compact_vat_number
 
 
 class OrderError(Exception):

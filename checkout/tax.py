@@ -5,14 +5,9 @@ from decimal import Decimal
 
 from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
-from stdnum.eu import vat as eu_vat
 
 from checkout.models import TaxTreatment, VatRate
-
-# The 27 member states (ISO 3166 alpha-2; Greece is GR here, its VAT numbers say EL).
-_EU_CODES = "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
-EU_MEMBER_STATES = frozenset(_EU_CODES.split())
-VAT_VALIDATION_METHOD = "python-stdnum (offline: format and check digits)"
+from subscriptions.vat import EU_MEMBER_STATES, vat_number_is_valid
 
 
 class MissingVatRate(Exception):
@@ -62,23 +57,6 @@ class TaxDecision:
         if self.treatment == TaxTreatment.OUTSIDE_SCOPE:
             return _("Outside the scope of EU VAT.")
         return ""
-
-
-def compact_vat_number(vat_number: str) -> str:
-    return eu_vat.compact(vat_number or "") if vat_number else ""
-
-
-def vat_number_is_valid(vat_number: str, country: str) -> bool:
-    """A VAT number is valid for a billing country when its prefix is that country's (EL for
-    Greece) and python-stdnum accepts its format and check digits."""
-    number = compact_vat_number(vat_number)
-    if not number or country not in EU_MEMBER_STATES:
-        return False
-    expected_prefix = "EL" if country == "GR" else country
-    try:
-        return number[:2] == expected_prefix and eu_vat.is_valid(number)
-    except Exception:  # stdnum raises on some malformed input instead of answering False
-        return False
 
 
 def decide_tax(*, country: str, vat_number: str, seller_country: str) -> TaxDecision:

@@ -20,7 +20,7 @@ from checkout.orders import OrderError, write_order
 from checkout.pricing import PricedLine, price_lines
 from checkout.tax import TaxDecision
 from corporate_portal.models import Quote, ServiceOrder, ServiceOrderStatus
-from corporate_portal.rules import CorporateError
+from corporate_portal.rules import CorporateError, admin_contact_problem
 from subscriptions import services as subscription_services
 from subscriptions.locks import lock_account, lock_live_subscriptions
 from subscriptions.selectors import billing_contact_emails
@@ -65,6 +65,10 @@ def process_service_order(service_order_id: int) -> str:
             return service_order.status
         service_order.status = ServiceOrderStatus.PROCESSING
         service_order.save(update_fields=["status"])
+        # What can be checked before the charge is checked before it: nothing to refund later.
+        problem = admin_contact_problem(email=service_order.admin_contact_email, account=account)
+        if problem:
+            return _fail(service_order.pk, problem)
         attempt = None
         if service_order.total.amount > 0:
             try:

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from subscriptions.models import Account, Subscription, SubscriptionStatus
+from subscriptions.services import can_join_account
 
 
 class CorporateError(Exception):
@@ -59,3 +60,13 @@ def product_problem(
             "date": date_format(subscription.current_period_end, "DATE_FORMAT"),
         }
     return None
+
+
+def admin_contact_problem(*, email: str, account: Account) -> str | None:
+    """Why this address cannot be the account's admin contact (staff, another account's), or
+    None; the same words whatever the reason, so the form reveals no one's account."""
+    if can_join_account(email=email, account=account):
+        return None
+    return _(
+        "%(email)s cannot be the admin contact of your account: choose another email address."
+    ) % {"email": email}

@@ -26,10 +26,15 @@ from corporate_portal.models import (
     ServiceOrderStatus,
 )
 from corporate_portal.processing import quote_lines_as_priced
-from corporate_portal.rules import CorporateError, eligibility_problem, product_problem
+from corporate_portal.rules import (
+    CorporateError,
+    admin_contact_problem,
+    eligibility_problem,
+    product_problem,
+)
 from corporate_portal.tasks import process_service_order
 from subscriptions.locks import lock_account, lock_live_subscriptions
-from subscriptions.models import Account, Membership, Portal
+from subscriptions.models import Account, Portal
 from subscriptions.seats import seat_count_problem
 
 __all__ = [
@@ -248,12 +253,9 @@ def save_service_order(
             raise CorporateError(_("This service order is already placed."))
         if existing is None:
             quote = _open_quote_for_update(quote, today or timezone.localdate())
-        other = Membership.objects.filter(user__email__iexact=email).exclude(account=account)
-        if other.exists():
-            raise CorporateError(
-                _("%(email)s belongs to another account: choose another admin contact.")
-                % {"email": email}
-            )
+        problem = admin_contact_problem(email=email, account=account)
+        if problem:
+            raise CorporateError(problem)
         if details.payment_method.account_id != account.pk:
             raise CorporateError(_("Choose one of your account's cards."))
         billing = details.billing

@@ -1,8 +1,7 @@
 """The Corporate Billing Portal (SPEC flow C). Quote and service order pages also serve accounts
 that moved to the Billing Center, under /billing/, where they keep accepting or rejecting
-quotes by the same path."""
-
-from functools import wraps
+quotes by the same path. Which account may use which of the two is decided by the URL namespace,
+in `billing_center.access.billing_contact_required`."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -18,41 +17,6 @@ from corporate_portal import selectors, services
 from corporate_portal.forms import AddSeatsForm, PaymentForm
 from corporate_portal.models import QuoteStatus, ServiceOrderStatus
 from corporate_portal.rules import eligibility_problem, product_problem
-from subscriptions.models import Portal
-
-
-def corporate_portal_required(view):
-    """Billing contacts of corporate accounts only; any other account is sent to the Billing
-    Center (for good once an account has moved there)."""
-
-    @billing_contact_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.account.portal != Portal.CORPORATE:
-            messages.info(
-                request,
-                _(
-                    "Your account is managed in the Billing Center: the Corporate Billing "
-                    "Portal is no longer available."
-                ),
-            )
-            return redirect("subscriptions:dashboard")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def quotes_access(view):
-    """Quote pages: the corporate portal's under /corporate/, the Billing Center's under
-    /billing/ (for accounts that moved there)."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        in_corporate = request.resolver_match.namespace == "corporate"
-        guard = corporate_portal_required if in_corporate else billing_contact_required
-        return guard(view)(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _ns(request) -> str:
@@ -60,7 +24,7 @@ def _ns(request) -> str:
 
 
 @require_GET
-@corporate_portal_required
+@billing_contact_required
 def subscriptions(request):
     account = request.account
     today = timezone.localdate()
@@ -80,7 +44,7 @@ def subscriptions(request):
 
 
 @require_http_methods(["GET", "POST"])
-@corporate_portal_required
+@billing_contact_required
 def add_seats(request):
     account = request.account
     problem = eligibility_problem(account=account)
@@ -127,14 +91,14 @@ def add_seats(request):
 
 
 @require_GET
-@quotes_access
+@billing_contact_required
 def quote_list(request):
     quotes = selectors.quotes_of_account(account=request.account)
     return render(request, "corporate_portal/quotes.html", {"quotes": quotes, "ns": _ns(request)})
 
 
 @require_GET
-@quotes_access
+@billing_contact_required
 def quote_detail(request, number: str):
     quote = get_for_account(selectors.quote_for_display(), account=request.account, number=number)
     return render(
@@ -145,7 +109,7 @@ def quote_detail(request, number: str):
 
 
 @require_POST
-@quotes_access
+@billing_contact_required
 def reject_quote(request, number: str):
     quote = get_for_account(selectors.quote_for_display(), account=request.account, number=number)
     try:
@@ -158,7 +122,7 @@ def reject_quote(request, number: str):
 
 
 @require_http_methods(["GET", "POST"])
-@quotes_access
+@billing_contact_required
 def proceed_to_payment(request, number: str):
     account = request.account
     quote = get_for_account(selectors.quote_for_display(), account=account, number=number)
@@ -203,7 +167,7 @@ def proceed_to_payment(request, number: str):
 
 
 @require_GET
-@quotes_access
+@billing_contact_required
 def service_order_list(request):
     orders = selectors.service_orders_of_account(account=request.account)
     return render(
@@ -214,7 +178,7 @@ def service_order_list(request):
 
 
 @require_GET
-@quotes_access
+@billing_contact_required
 def service_order_detail(request, pk: int):
     service_order = get_for_account(
         selectors.service_order_for_display(), account=request.account, pk=pk
@@ -227,7 +191,7 @@ def service_order_detail(request, pk: int):
 
 
 @require_POST
-@quotes_access
+@billing_contact_required
 def place_service_order(request, pk: int):
     service_order = get_for_account(
         selectors.service_order_for_display(), account=request.account, pk=pk
@@ -244,7 +208,7 @@ def place_service_order(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-@corporate_portal_required
+@billing_contact_required
 def payment_method(request):
     """Changing the payment method sends the account to the Billing Center for good (SPEC C.7):
     a warning first, then the move on confirmation."""

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -15,6 +16,7 @@ from subscriptions.models import (
     Trial,
 )
 from subscriptions.seats import seat_count_problem
+from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_problem
 
 
 class MembershipInline(admin.TabularInline):
@@ -45,8 +47,36 @@ class SubscriptionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("product", "plan__product")
 
 
+class AccountAdminForm(forms.ModelForm):
+    """Staff's account form checks the VAT number as the checkout does, with the same function,
+    so no page of the account ever meets a number it cannot use."""
+
+    class Meta:
+        model = Account
+        fields = ["country", "vat_number"]  # the admin adds its fieldsets' fields
+
+    def clean_vat_number(self):
+        return compact_vat_number(self.cleaned_data.get("vat_number", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = vat_number_problem(cleaned.get("vat_number"), cleaned.get("country"))
+        if problem:
+            self.add_error("vat_number", problem)
+        return cleaned
+
+    def save(self, commit=True):
+        # The account keeps when and how its VAT number was found valid (SPEC "VAT").
+        if {"vat_number", "country"} & set(self.changed_data):
+            valid = bool(self.instance.vat_number)
+            self.instance.vat_number_validated_at = timezone.now() if valid else None
+            self.instance.vat_number_validation = VAT_VALIDATION_METHOD if valid else ""
+        return super().save(commit)
+
+
 @admin.register(Account)
 class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = AccountAdminForm
     list_display = [
         "name",
         "country",

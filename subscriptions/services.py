@@ -178,6 +178,18 @@ def unassign_seat(*, subscription: Subscription, user: User, actor: User | None)
     )
 
 
+def can_join_account(*, email: str, account: Account) -> bool:
+    """May this address become a person of `account`? A new address may; so may someone already
+    in the account. Not vendor staff, nor anyone else: a person belongs to one account only."""
+    user = User.objects.filter(email__iexact=email.strip()).first()
+    if user is None:
+        return True
+    if user.is_staff or user.is_superuser:
+        return False
+    membership = Membership.objects.filter(user=user).first()
+    return membership is not None and membership.account_id == account.pk
+
+
 @transaction.atomic
 def invite_member(
     *,
@@ -188,16 +200,20 @@ def invite_member(
     role: str = Role.MEMBER,
 ) -> User:
     """Add a person to the account (an invitation email lets them set a password). Someone
-    already in the account is returned as they are; someone in another account is an error,
-    since a person belongs to one account only."""
+    already in the account is returned as they are; anyone else who cannot join (another
+    account's person, vendor staff) is refused with the same words whatever the reason, so the
+    form does not tell who has an account elsewhere."""
     email = User.objects.normalize_email(email).strip().lower()
+    if not can_join_account(email=email, account=account):
+        raise SubscriptionError(
+            _(
+                "We could not invite %(email)s to your account. Check the address, or invite "
+                "the person with another email address."
+            )
+            % {"email": email}
+        )
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
-        membership = Membership.objects.filter(user=user).first()
-        if membership is None or membership.account_id != account.pk:
-            raise SubscriptionError(
-                _("%(email)s belongs to another account and cannot be added.") % {"email": email}
-            )
         return user
     user = User.objects.create_user(email, None, full_name=full_name.strip())
     Membership.objects.create(user=user, account=account, role=role)

@@ -214,7 +214,7 @@ class TestProcessing:
         assert GatewayCharge.objects.filter(refunded=False).count() == 1
 
     def test_an_admin_email_of_another_account_is_refused(self, corporate, card, webinar, outsider):
-        with pytest.raises(services.CorporateError, match="belongs to another account"):
+        with pytest.raises(services.CorporateError, match="cannot be the admin contact"):
             place(corporate, webinar, card, email=outsider.email)
         assert not ServiceOrder.objects.exists()
 

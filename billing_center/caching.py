@@ -1,0 +1,17 @@
+from django.utils.cache import patch_cache_control
+
+
+class PrivatePagesMiddleware:
+    """A page for a signed-in person (invoices, their PDFs, cards, checkout) is theirs alone:
+    `Cache-Control: private, no-store`, so neither a shared proxy nor the browser's cache keeps
+    it after they log out. A view that chose its own caching keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
