@@ -261,6 +261,9 @@ def test_billing_contact_walks_every_billing_center_page(
     audit.check("checkout-error")
     page.locator("#id_vat_number").fill("")
     page.get_by_text(words["new_card"]).click()
+    # Card data is never sent back into the page: typed again.
+    page.locator("#id_card_number").fill("4242 4242 4242 4242")
+    page.locator("#id_card_expiry").fill("12/30")
     page.locator("#id_card_cvc").fill("123")
     page.get_by_role("button", name=words["place_order"]).click()
     expect(page.locator(".confirmation")).to_be_visible()
