@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "subscriptions.context_processors.account",
                 "cart.context_processors.cart",
+                "checkout.context_processors.invoices",
                 "corporate_portal.context_processors.quotes",
             ],
         },
@@ -235,6 +236,11 @@ PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "checkout.gateway.SandboxGat
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
 # How long a second submit of the same payment waits for the first one's answer.
 PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
+# The billing lifecycle (checkout.billing_run): a declined renewal is retried this many days
+# after the first failure, then the subscription is suspended; trials are reminded this many
+# days before they end.
+DUNNING_RETRY_DAYS = [int(day) for day in env_list("DUNNING_RETRY_DAYS", "3,5,7")]
+TRIAL_REMINDER_DAYS = int(os.environ.get("TRIAL_REMINDER_DAYS", "3"))
 # Faults of the sandbox gateway, for drills and tests (off by default): a comma-separated list
 # of fail_before_capture, timeout_after_capture, fail_refund, lookup_unavailable; and a delay.
 SANDBOX_GATEWAY_FAULTS = env_list("SANDBOX_GATEWAY_FAULTS")

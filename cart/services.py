@@ -1,7 +1,10 @@
 """Writes to carts. Every change bumps the cart's version, which the checkout page carries."""
 
+from datetime import date
+
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from cart.models import Cart, CartItem
@@ -44,12 +47,42 @@ def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_co
         raise PurchaseError(_("Your account already has %(product)s.") % {"product": product})
 
 
-def check_change(*, subscription: Subscription, plan: Plan, cycle: str, seat_count: int) -> None:
+def check_change(
+    *,
+    subscription: Subscription,
+    plan: Plan,
+    cycle: str,
+    seat_count: int,
+    today: date | None = None,
+) -> None:
     """The rules a change of a live subscription must follow (SPEC flow B), checked when it goes
     into the cart and again, under lock, when the order is placed."""
     product = subscription.product
-    if subscription.status not in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE):
+    today = today or timezone.localdate()
+    if subscription.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
+        # Its current period is not paid: no credit can be given for it.
+        raise PurchaseError(
+            _("%(product)s has an unpaid invoice: pay it first, then change the subscription.")
+            % {"product": product}
+        )
+    if subscription.status != SubscriptionStatus.ACTIVE:
         raise PurchaseError(_("This subscription cannot be changed."))
+    if subscription.cancel_at_period_end:
+        raise PurchaseError(
+            _("%(product)s is canceled at the end of its period: resume it to change it.")
+            % {"product": product}
+        )
+    if subscription.current_period_end <= today:
+        raise PurchaseError(
+            _(
+                "The billing period of %(product)s ended on %(date)s: it is being renewed. "
+                "Try the change again once the renewal is on your invoices."
+            )
+            % {
+                "product": product,
+                "date": date_format(subscription.current_period_end, "DATE_FORMAT"),
+            }
+        )
     if plan.product_id != product.pk or not plan.is_active:
         raise PurchaseError(_("This plan is not available for %(product)s.") % {"product": product})
     if cycle not in BillingCycle.values:

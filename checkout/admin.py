@@ -1,16 +1,21 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing_center.admin import AuditedAdminMixin
+from checkout.gateway import PaymentDeclined
+from checkout.invoice_payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
     GatewayCharge,
     Invoice,
+    InvoiceStatus,
     Order,
     OrderLine,
     PaymentAttempt,
     PaymentMethod,
     VatRate,
 )
+from checkout.payments import PaymentFailed, PaymentPending
 from subscriptions.admin import AccountAdmin
 from subscriptions.models import Account
 
@@ -109,8 +114,60 @@ class OrderAdmin(ReadOnlyAdmin):
 
 @admin.register(Invoice)
 class InvoiceAdmin(ReadOnlyAdmin):
-    list_display = ["number", "account", "issued_at", "buyer_country", "buyer_vat_number", "order"]
-    list_filter = ["year", "buyer_country"]
+    """Invoices are records; staff act on an open one only through the services: retry its
+    payment on the account's default card, or void it (both audited)."""
+
+    list_display = [
+        "number",
+        "account",
+        "issued_at",
+        "status",
+        "amount_due",
+        "next_retry_on",
+        "buyer_country",
+        "order",
+    ]
+    list_filter = ["status", "year", "buyer_country"]
+    actions = ["retry_payment", "void"]
+
+    @admin.action(description=_("Retry the payment of the open invoices now (default card)"))
+    def retry_payment(self, request, queryset):
+        for invoice in queryset.filter(status=InvoiceStatus.OPEN).select_related("account"):
+            card = invoice.account.payment_methods.filter(is_default=True).first()
+            try:
+                if card is None:
+                    raise InvoicePaymentError(_("The account has no default card."))
+                pay_invoice(invoice=invoice, actor=request.user, payment_method=card)
+            except (PaymentDeclined, PaymentFailed, InvoicePaymentError) as error:
+                self.message_user(request, f"{invoice.number}: {error.message}", messages.ERROR)
+            except PaymentPending:
+                self.message_user(
+                    request,
+                    _(
+                        "%(number)s: the gateway's answer is not known yet; the reconciliation "
+                        "will settle it."
+                    )
+                    % {"number": invoice.number},
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request, _("%(number)s is paid.") % {"number": invoice.number}, messages.SUCCESS
+                )
+
+    @admin.action(description=_("Void the open invoices (nothing owed; reactivates)"))
+    def void(self, request, queryset):
+        voided = 0
+        for invoice in queryset.filter(status=InvoiceStatus.OPEN):
+            void_invoice(invoice=invoice, actor=request.user)
+            voided += 1
+        self.message_user(
+            request,
+            ngettext("%(count)s invoice voided.", "%(count)s invoices voided.", voided)
+            % {"count": voided},
+            messages.SUCCESS,
+        )
+
     search_fields = ["number", "account__name", "buyer_name", "buyer_vat_number", "order__number"]
     list_select_related = ["account", "order"]
     date_hierarchy = "issued_at"

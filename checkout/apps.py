@@ -7,8 +7,10 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Payments and orders")
 
     def ready(self):
-        from checkout import payments, placement
+        from checkout import invoice_payments, payments, placement, renewals
         from checkout.models import PaymentPurpose
 
-        # The reconciliation finishes checkouts whose request is gone (checkout.payments).
+        # The reconciliation finishes what a gone request or run paid for (checkout.payments).
         payments.register_resumer(PaymentPurpose.CHECKOUT, placement.resume_checkout)
+        payments.register_resumer(PaymentPurpose.RENEWAL, renewals.resume_renewal)
+        payments.register_resumer(PaymentPurpose.INVOICE, invoice_payments.resume_invoice_payment)

@@ -5,6 +5,7 @@ from django_countries.fields import CountryField
 from stdnum import luhn
 
 from checkout.billing import BILLING_FIELDS, BillingDetails
+from checkout.payment_methods import NewCard
 from subscriptions.vat import compact_vat_number, vat_number_problem
 
 NEW_CARD = "new"
@@ -51,8 +52,9 @@ class BillingDetailsForm(forms.Form):
         return BillingDetails(**{field: data[field] for field in BILLING_FIELDS})
 
 
-class CheckoutForm(BillingDetailsForm):
-    """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
+class CardPaymentForm(forms.Form):
+    """How to pay: one of the account's saved cards, or a new card (checked here, tokenized by
+    the gateway; never stored nor sent back)."""
 
     payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
     card_number = forms.CharField(
@@ -68,10 +70,6 @@ class CheckoutForm(BillingDetailsForm):
         label=_("Security code (CVC)"), required=False, max_length=4, widget=CardDataInput
     )
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
-
-    cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    # The priced order the page showed (OrderPricing.fingerprint): placed only if unchanged.
-    pricing_fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, saved_cards, payment_required: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,19 +142,48 @@ class CheckoutForm(BillingDetailsForm):
     def saved_card(self):
         return self.saved_cards.get(self.cleaned_data.get("payment"))
 
+    def new_card(self, gateway) -> NewCard | None:
+        """The new card, tokenized by `gateway` (its number and CVC go there and nowhere else),
+        or None when a saved card pays."""
+        if not self.uses_new_card:
+            return None
+        data = self.cleaned_data
+        return NewCard(
+            card=gateway.tokenize_card(
+                number=data["card_number"],
+                exp_month=data["exp_month"],
+                exp_year=data["exp_year"],
+                cvc=data["card_cvc"],
+                cardholder_name=data["cardholder_name"],
+            ),
+            cardholder_name=data["cardholder_name"],
+        )
+
+
+class CheckoutForm(CardPaymentForm, BillingDetailsForm):
+    """Payment (a saved card or a new one), VAT number and billing address of SPEC A.8."""
+
+    cart_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The priced order the page showed (OrderPricing.fingerprint): placed only if unchanged.
+    pricing_fingerprint = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class PayInvoiceForm(CardPaymentForm):
+    """Pay now: an open invoice paid with a saved card or a new one."""
+
 
 class NewCardForm(forms.Form):
     """A card added on the payment methods page; checked like the checkout's new card."""
 
-    card_number = CheckoutForm.base_fields["card_number"]
-    card_expiry = CheckoutForm.base_fields["card_expiry"]
-    card_cvc = CheckoutForm.base_fields["card_cvc"]
-    cardholder_name = CheckoutForm.base_fields["cardholder_name"]
+    card_number = CardPaymentForm.base_fields["card_number"]
+    card_expiry = CardPaymentForm.base_fields["card_expiry"]
+    card_cvc = CardPaymentForm.base_fields["card_cvc"]
+    cardholder_name = CardPaymentForm.base_fields["cardholder_name"]
     make_default = forms.BooleanField(label=_("Make it the default card"), required=False)
 
-    clean_card_number = CheckoutForm.clean_card_number
+    clean_card_number = CardPaymentForm.clean_card_number
 
     def clean(self):
         cleaned = super().clean()
-        CheckoutForm._clean_new_card(self, cleaned)
+        CardPaymentForm._clean_new_card(self, cleaned)
         return cleaned

@@ -316,6 +316,7 @@ class OrderLineKind(models.TextChoices):
     CHANGE = "change", _("New period from today")
     PRORATION_CREDIT = "proration_credit", _("Credit for the unused time")
     ADDED_SEATS = "added_seats", _("Seats added until the next billing date")
+    RENEWAL = "renewal", _("Renewal for the next period")
 
 
 class OrderLine(models.Model):
@@ -358,6 +359,12 @@ class OrderLine(models.Model):
         return f"{self.product_name} {self.plan_name} × {self.seat_count}"
 
 
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PAID = "paid", _("Paid")
+    VOID = "void", _("Void")
+
+
 class Invoice(models.Model):
     """The invoice of an order, with seller and buyer as they were when it was issued."""
 
@@ -383,6 +390,21 @@ class Invoice(models.Model):
     buyer_address = models.TextField(_("buyer address"))
     buyer_country = CountryField(_("buyer country"))
     buyer_vat_number = models.CharField(_("buyer VAT number"), max_length=20, blank=True)
+    # Paid when the order was charged (or owed nothing); open while a renewal's payment is
+    # being retried (dunning) or waits for "Pay now"; void when staff forgive it.
+    status = models.CharField(
+        _("status"), max_length=8, choices=InvoiceStatus.choices, default=InvoiceStatus.PAID
+    )
+    amount_due = MoneyField(
+        _("amount due"), max_digits=12, decimal_places=2, default=0, default_currency="EUR"
+    )
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    # Dunning: the first failed charge, the retries made since, and when the next one is due.
+    first_failed_on = models.DateField(_("first payment failure"), null=True, blank=True)
+    retries_done = models.PositiveSmallIntegerField(_("retries made"), default=0)
+    next_retry_on = models.DateField(_("next retry"), null=True, blank=True)
+    # Set while a billing-run worker retries its payment (billing_center.claims).
+    dunning_lease_until = models.DateTimeField(_("retried until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("invoice")
@@ -393,6 +415,12 @@ class Invoice(models.Model):
                 fields=["year", "sequence"], name="invoice_sequence_unique_per_year"
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="invoice_sequence_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="open") | Q(amount_due__gt=0), name="invoice_open_owes"
+            ),
         ]
 
     def __str__(self):

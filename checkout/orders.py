@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from moneyed import Money
 
 from billing_center.audit import record_audit_event
+from billing_center.clock import moment_on
 from billing_center.models import AuditAction, User
 from checkout.billing import BillingDetails
 from checkout.invoicing import issue_invoice
@@ -47,12 +48,15 @@ def write_order(
 ) -> Order:
     """Record a priced order. The caller holds, in its transaction, the lock of `account` and
     of the live `subscriptions` the lines touch (by product id; subscriptions.locks), and has
-    charged `pricing.amount_due` under `charge_reference` when it is above zero."""
+    charged `pricing.amount_due` under `charge_reference` when it is above zero — or, for a
+    renewal whose charge was declined, not: its invoice is then open for that amount."""
+    paid = pricing.amount_due.amount == 0 or bool(charge_reference)
     order = Order.objects.create(
         number=number,
         idempotency_key=idempotency_key,
         account=account,
         placed_by=actor,
+        placed_at=moment_on(today),
         subtotal=pricing.subtotal,
         tax_rate=pricing.tax.rate,
         tax_treatment=pricing.tax.treatment,
@@ -89,7 +93,9 @@ def write_order(
             description=_("Credit from order %(number)s") % {"number": order.number},
             order=order,
         )
-    invoice = issue_invoice(order=order, billing=billing, today=today)
+    invoice = issue_invoice(
+        order=order, billing=billing, today=today, amount_due=pricing.amount_due, paid=paid
+    )
     record_audit_event(
         actor=actor,
         account=account,
@@ -159,6 +165,10 @@ def _apply_line(
             return subscription, kind
         if line.kind == OrderLineKind.CHANGE:
             return subscription_services.change_subscription_terms(
+                subscription=live, terms=terms, actor=actor, reference=reference
+            ), line.kind
+        if line.kind == OrderLineKind.RENEWAL:
+            return subscription_services.renew_subscription(
                 subscription=live, terms=terms, actor=actor, reference=reference
             ), line.kind
         if line.kind == OrderLineKind.ADDED_SEATS:

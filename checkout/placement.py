@@ -26,13 +26,14 @@ from cart.services import PurchaseError, check_change, check_purchase, empty_car
 from catalog.models import Plan
 from checkout import payments
 from checkout.billing import BillingDetails, save_billing_details
+from checkout.emails import send_order_confirmation_email
 from checkout.gateway import PaymentDeclined, TokenizedCard
 from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod, PaymentPurpose
 from checkout.orders import OrderError, write_order
 from checkout.payment_methods import NewCard, save_card
 from checkout.payments import PaymentFailed, PaymentPending
 from checkout.pricing import OrderPricing, PricingError, PurchaseRequest, price_order
-from checkout.tasks import send_order_confirmation_email
+from checkout.tax import MissingVatRate
 from subscriptions.locks import lock_account, lock_live_subscriptions
 from subscriptions.models import Account, Subscription, SubscriptionStatus
 
@@ -133,7 +134,10 @@ def change_preview(
     if subscription.status == SubscriptionStatus.TRIALING:
         return None, None
     try:
-        check_change(subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count)
+        today = today or timezone.localdate()
+        check_change(
+            subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count, today=today
+        )
         account = subscription.account
         pricing = price_order(
             requests=[
@@ -142,7 +146,7 @@ def change_preview(
                 )
             ],
             currency=account.currency,
-            today=today or timezone.localdate(),
+            today=today,
             tax=BillingDetails.of_account(account).tax_decision(),
             credit_balance=account.credit_balance,
         )
@@ -150,6 +154,8 @@ def change_preview(
         return None, error.message
     except PricingError as error:
         return None, str(error)
+    except MissingVatRate:
+        return None, _("We cannot sell to your country right now. Please contact us.")
     return pricing, None
 
 
@@ -169,6 +175,7 @@ def _price_locked_cart(
                     plan=request.plan,
                     cycle=request.cycle,
                     seat_count=request.seat_count,
+                    today=today,
                 )
             else:
                 check_purchase(

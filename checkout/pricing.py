@@ -33,6 +33,7 @@ __all__ = [
     "price_lines",
     "price_order",
     "purchase_lines",
+    "renewal_line",
     "tax_for",
 ]
 
@@ -201,6 +202,21 @@ def coterm_line(*, subscription: Subscription, added_seats: int, on: date) -> Pr
         period_start=on,
         period_end=subscription.current_period_end,
         amount=amount,
+        subscription=subscription,
+    )
+
+
+def renewal_line(*, subscription: Subscription, period_start: date) -> PricedLine:
+    """The next whole period of a subscription on its own terms: seats × its price per seat."""
+    return PricedLine(
+        kind=OrderLineKind.RENEWAL,
+        plan=subscription.plan,
+        cycle=subscription.cycle,
+        seat_count=subscription.seat_count,
+        unit_price=subscription.unit_price,
+        period_start=period_start,
+        period_end=period_end(period_start, subscription.cycle),
+        amount=round_money(subscription.unit_price * subscription.seat_count),
         subscription=subscription,
     )
 

@@ -1,6 +1,13 @@
 from django.db.models import Prefetch, QuerySet
 
-from checkout.models import Invoice, Order, OrderLine, PaymentAttempt, PaymentMethod
+from checkout.models import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    OrderLine,
+    PaymentAttempt,
+    PaymentMethod,
+)
 
 
 def saved_cards(*, account) -> QuerySet[PaymentMethod]:
@@ -40,3 +47,10 @@ def order_of_cart_version(*, cart, version) -> Order | None:
 
 def payment_attempts() -> QuerySet[PaymentAttempt]:
     return PaymentAttempt.objects.select_related("order", "payment_method")
+
+
+def open_invoices(*, account) -> QuerySet[Invoice]:
+    """Invoices still to pay (a renewal whose charge was declined), oldest first."""
+    return Invoice.objects.filter(account=account, status=InvoiceStatus.OPEN).order_by(
+        "issued_at", "pk"
+    )

@@ -1,32 +1,21 @@
-"""Background work of checkout (Django Tasks API): the order confirmation email."""
+"""Background jobs of checkout (Django Tasks API): the reconciliation and the daily billing run.
+Enqueue `run_billing` once a day from cron or any scheduler (`db_worker` runs it), or run
+`manage.py run_billing`; both do the same."""
+
+from datetime import date
 
 from django_tasks import task
 
-from billing_center.emails import send_templated_email
-from checkout import payments
-from checkout.models import Order
-from subscriptions.selectors import billing_contact_emails
-
-
-@task()
-def send_order_confirmation_email(order_id: int) -> None:
-    order = (
-        Order.objects.select_related("account", "invoice", "payment_method", "placed_by")
-        .prefetch_related("lines")
-        .get(pk=order_id)
-    )
-    recipients = billing_contact_emails(order.account)
-    if order.placed_by and order.placed_by.email not in recipients:
-        recipients.append(order.placed_by.email)
-    send_templated_email(
-        to=recipients,
-        template="order_confirmation",
-        context={"order": order, "account": order.account, "invoice": order.invoice},
-        language=order.account.language,
-    )
+from checkout import billing_run, payments
 
 
 @task()
 def reconcile_payments() -> str:
     """The reconciliation as a task (manage.py reconcile_payments does the same)."""
     return str(payments.reconcile_payments())
+
+
+@task()
+def run_billing(today: str | None = None) -> str:
+    """The daily billing run; `today` (YYYY-MM-DD) for operators, else the clock."""
+    return str(billing_run.run_billing(today=date.fromisoformat(today) if today else None))

@@ -18,4 +18,5 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:number>/pay/", views.pay_invoice, name="pay_invoice"),
 ]

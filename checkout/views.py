@@ -15,8 +15,11 @@ from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
 from checkout.billing import BillingDetails
-from checkout.forms import CheckoutForm, NewCardForm
+from checkout.forms import CheckoutForm, NewCardForm, PayInvoiceForm
 from checkout.gateway import PaymentDeclined, get_gateway
+from checkout.invoice_payments import InvoicePaymentError
+from checkout.invoice_payments import pay_invoice as pay_invoice_service
+from checkout.models import InvoiceStatus, PaymentPurpose
 from checkout.payment_methods import NewCard, add_payment_method, set_default_payment_method
 from checkout.payments import PaymentFailed, PaymentPending, settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
@@ -73,20 +76,7 @@ def checkout(request):
         billing = form.billing_details()
         try:
             pricing = preview_order(cart=cart, billing=billing)
-            new_card = None
-            if pricing.amount_due.amount > 0 and form.uses_new_card:
-                data = form.cleaned_data
-                # The number and CVC go to the gateway only; they are not kept anywhere here.
-                new_card = NewCard(
-                    card=get_gateway().tokenize_card(
-                        number=data["card_number"],
-                        exp_month=data["exp_month"],
-                        exp_year=data["exp_year"],
-                        cvc=data["card_cvc"],
-                        cardholder_name=data["cardholder_name"],
-                    ),
-                    cardholder_name=data["cardholder_name"],
-                )
+            new_card = form.new_card(get_gateway()) if pricing.amount_due.amount > 0 else None
             order = place_order(
                 cart=cart,
                 cart_version=form.cleaned_data["cart_version"],
@@ -139,6 +129,8 @@ def payment_status(request, public_id):
     )
     settle(attempt)
     if attempt.order_id is not None:
+        if attempt.purpose == PaymentPurpose.INVOICE:
+            return redirect("checkout:invoice_detail", number=attempt.order.invoice.number)
         return redirect("checkout:order_confirmation", number=attempt.order.number)
     return render(request, "checkout/payment_status.html", {"attempt": attempt})
 
@@ -165,6 +157,48 @@ def invoice_detail(request, number: str):
     )
     return render(
         request, "checkout/invoice_detail.html", {"invoice": invoice, "order": invoice.order}
+    )
+
+
+@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
+@sensitive_variables("new_card")
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def pay_invoice(request, number: str):
+    """Pay now: an open invoice (a renewal whose charge was declined) paid with a saved card or
+    a new one; paying reactivates what it renewed."""
+    invoice = get_for_account(
+        selectors.invoices_for_display(), account=request.account, number=number
+    )
+    if invoice.status != InvoiceStatus.OPEN:
+        return render(request, "checkout/pay_invoice.html", {"invoice": invoice, "form": None})
+    cards = list(selectors.saved_cards(account=request.account))
+    default = next((card for card in cards if card.is_default), None)
+    form = PayInvoiceForm(
+        request.POST or None,
+        initial={"payment": str(default.pk) if default else "new"},
+        saved_cards=cards,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            pay_invoice_service(
+                invoice=invoice,
+                actor=request.user,
+                payment_method=None if form.uses_new_card else form.saved_card,
+                new_card=form.new_card(get_gateway()),
+            )
+        except PaymentPending as pending:
+            return redirect("checkout:payment_status", public_id=pending.attempt.public_id)
+        except (PaymentDeclined, PaymentFailed, InvoicePaymentError) as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("Invoice %(number)s is paid. Thank you.") % {"number": invoice.number},
+            )
+            return redirect("checkout:invoice_detail", number=invoice.number)
+    return render(
+        request, "checkout/pay_invoice.html", {"invoice": invoice, "form": form, "cards": cards}
     )
 
 

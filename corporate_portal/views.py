@@ -3,6 +3,7 @@ that moved to the Billing Center, under /billing/, where they keep accepting or 
 quotes by the same path. Which account may use which of the two is decided by the URL namespace,
 in `billing_center.access.billing_contact_required`."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,6 +39,7 @@ def subscriptions(request):
         {
             "rows": rows,
             "problem": eligibility_problem(account=account),
+            "corporate_services_email": settings.CORPORATE_ACCOUNT_SERVICES_EMAIL,
             "open_quote": services.open_quote(account=account),
         },
     )

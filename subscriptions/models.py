@@ -125,12 +125,20 @@ class SubscriptionStatus(models.TextChoices):
     TRIALING = "trialing", _("Trial")
     ACTIVE = "active", _("Active")
     PAST_DUE = "past_due", _("Past due")
+    UNPAID = "unpaid", _("Suspended (unpaid)")
     CANCELED = "canceled", _("Canceled")
     EXPIRED = "expired", _("Expired")
 
 
-# A subscription in one of these still gives access; an account has at most one per product.
+# A subscription in one of these is still the account's: at most one per product, shown on the
+# dashboard, renewed or reactivated by paying. Its seats are usable in USABLE_STATUSES only.
 LIVE_STATUSES = (
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+    SubscriptionStatus.UNPAID,
+)
+USABLE_STATUSES = (
     SubscriptionStatus.TRIALING,
     SubscriptionStatus.ACTIVE,
     SubscriptionStatus.PAST_DUE,
@@ -169,8 +177,12 @@ class Subscription(models.Model):
     current_period_start = models.DateField(_("current period start"))
     current_period_end = models.DateField(_("next billing date"))
     trial_end = models.DateField(_("trial end"), null=True, blank=True)
+    # Canceled by the billing contact: it ends at current_period_end and is not renewed.
+    cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+    # Set while a billing-run worker renews it (checkout.renewals), so workers share the work.
+    billing_lease_until = models.DateTimeField(_("billing run until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("subscription")
@@ -215,6 +227,11 @@ class Subscription(models.Model):
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def seats_usable(self) -> bool:
+        """Trialing, active or past due (while payment is retried); not suspended or ended."""
+        return self.status in USABLE_STATUSES
 
     def assigned_seats(self) -> int:
         """How many seats are given to users: the count a selector or lock annotated on the
@@ -272,6 +289,8 @@ class Trial(models.Model):
     )
     started_on = models.DateField(_("started on"))
     ends_on = models.DateField(_("ends on"))
+    # The "your trial ends in 3 days" email went out (the billing run sends it once).
+    reminder_sent_on = models.DateField(_("reminder sent on"), null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("started by"),

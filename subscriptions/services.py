@@ -135,7 +135,9 @@ def assign_seat(*, subscription: Subscription, user: User, actor: User | None) -
     membership = Membership.objects.filter(user=user).first()
     if membership is None or membership.account_id != subscription.account_id:
         raise SubscriptionError(_("Only users of your account can get a seat."))
-    if not subscription.is_live:
+    if not subscription.seats_usable:
+        if subscription.is_live:
+            raise SubscriptionError(_("This subscription is suspended until its invoice is paid."))
         raise SubscriptionError(_("This subscription has ended."))
     if subscription.seat_assignments.filter(user=user).exists():
         raise SubscriptionError(_("%(user)s already has a seat.") % {"user": user.email})
@@ -273,6 +275,8 @@ def change_trial_seats(
     subscription = _lock_subscription(subscription)
     if subscription.status != SubscriptionStatus.TRIALING:
         raise SubscriptionError(_("This subscription is not in trial."))
+    if subscription.trial_end <= timezone.localdate():
+        raise SubscriptionError(_("This trial has ended: buy the product to keep it."))
     try:
         check_seat_count(
             plan=subscription.plan,
@@ -367,6 +371,20 @@ def change_subscription_terms(
     check_seat_count(
         plan=terms.plan, seat_count=terms.seat_count, assigned=subscription.assigned_seats()
     )
+    return _apply_terms(subscription=subscription, terms=terms, actor=actor, reference=reference)
+
+
+def renew_subscription(
+    *, subscription: Subscription, terms: Terms, actor: User | None, reference: str
+) -> Subscription:
+    """The next period of the same terms (a renewal): no seat rule to pass again, the seats were
+    sold already."""
+    return _apply_terms(subscription=subscription, terms=terms, actor=actor, reference=reference)
+
+
+def _apply_terms(
+    *, subscription: Subscription, terms: Terms, actor: User | None, reference: str
+) -> Subscription:
     before = snapshot(subscription, SUBSCRIPTION_TERMS)
     fields = terms.fields()
     for field, value in fields.items():

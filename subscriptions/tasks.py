@@ -50,3 +50,35 @@ def send_invitation_email(user_id: int, invited_by_id: int | None) -> None:
         },
         language=account.language,
     )
+
+
+def _subscription_email(subscription_id: int, template: str, **context) -> None:
+    subscription = Subscription.objects.select_related("account", "product", "plan").get(
+        pk=subscription_id
+    )
+    account = subscription.account
+    send_templated_email(
+        to=billing_contact_emails(account),
+        template=template,
+        context={"subscription": subscription, "account": account, **context},
+        language=account.language,
+    )
+
+
+@task()
+def send_trial_reminder_email(subscription_id: int) -> None:
+    """A few days before a trial ends: what happens then, and how to buy."""
+    _subscription_email(subscription_id, "trial_reminder")
+
+
+@task()
+def send_trial_ended_email(subscription_id: int) -> None:
+    _subscription_email(subscription_id, "trial_ended")
+
+
+@task()
+def send_subscription_cancel_email(subscription_id: int, canceled: bool) -> None:
+    """The cancellation at period end is confirmed (or taken back: resumed)."""
+    _subscription_email(
+        subscription_id, "subscription_canceled" if canceled else "subscription_resumed"
+    )

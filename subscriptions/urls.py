@@ -13,4 +13,6 @@ urlpatterns = [
     path("subscriptions/<int:pk>/seats/unassign/", views.unassign_seat, name="unassign_seat"),
     path("subscriptions/<int:pk>/seats/invite/", views.invite, name="invite"),
     path("subscriptions/<int:pk>/trial-started/", views.trial_started, name="trial_started"),
+    path("subscriptions/<int:pk>/cancel/", views.cancel_subscription, name="cancel"),
+    path("subscriptions/<int:pk>/resume/", views.resume_subscription, name="resume"),
 ]

@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
-from subscriptions import selectors, services
+from subscriptions import lifecycle, selectors, services
 from subscriptions.forms import InviteForm, SeatUserForm
 
 
@@ -163,3 +164,47 @@ def activity(request):
         selectors.account_activity(account=request.account), ACTIVITY_PAGE_SIZE
     ).get_page(request.GET.get("page"))
     return render(request, "subscriptions/activity.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def cancel_subscription(request, pk: int):
+    """Cancel subscription: what it means (usable until the period ends, not renewed, nothing
+    more charged), then the billing contact confirms."""
+    subscription = get_for_account(
+        selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
+    )
+    if request.method == "POST":
+        try:
+            lifecycle.cancel_at_period_end(subscription=subscription, actor=request.user)
+        except lifecycle.LifecycleError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("%(product)s is canceled: it ends on %(date)s and is not renewed.")
+                % {
+                    "product": subscription.product,
+                    "date": date_format(subscription.current_period_end, "DATE_FORMAT"),
+                },
+            )
+        return redirect("subscriptions:subscription_detail", pk=subscription.pk)
+    return render(request, "subscriptions/cancel.html", {"subscription": subscription})
+
+
+@require_POST
+@billing_contact_required
+def resume_subscription(request, pk: int):
+    subscription = get_for_account(
+        selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
+    )
+    try:
+        lifecycle.resume(subscription=subscription, actor=request.user)
+    except lifecycle.LifecycleError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("%(product)s is resumed: it renews as before.") % {"product": subscription.product},
+        )
+    return redirect("subscriptions:subscription_detail", pk=subscription.pk)

@@ -124,9 +124,10 @@ class TestDashboard:
         for _ in range(49):
             subscription = SubscriptionFactory(account=account)
             SeatAssignmentFactory(subscription=subscription)
-        # 1 session, 2 user, 3 membership with account, 4 subscriptions with product, plan and
-        # assigned count, 5 the cart's item count and 6 whether it has quotes (navigation).
-        assert queries_for_dashboard() == with_one == 6
+        # 1 session, 2 user, 3 membership with account, 4 the open invoices (past-due banner),
+        # 5 subscriptions with product, plan and assigned count, 6 the cart's item count and
+        # 7 whether it has quotes (navigation).
+        assert queries_for_dashboard() == with_one == 7
 
 
 class TestSubscriptionDetail:

@@ -1,0 +1,58 @@
+"""The daily billing run (SPEC "D. Around the flows"): everything that happens because a day
+has come, in the order it must happen. Idempotent (a second run of the same day changes
+nothing), safe to run in several workers at once (rows are claimed with SKIP LOCKED), and it
+catches up the days it missed. `manage.py run_billing [--today YYYY-MM-DD]` and the
+`checkout.tasks.run_billing` task both call `run_billing`."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+
+from checkout.invoice_payments import DunningReport, retry_open_invoices
+from checkout.payments import Reconciliation, reconcile_payments
+from checkout.renewals import RenewalReport, renew_due_subscriptions
+from subscriptions import lifecycle
+
+
+@dataclass
+class BillingRunReport:
+    today: date
+    trials_reminded: int = 0
+    trials_expired: int = 0
+    subscriptions_ended: int = 0
+    renewals: RenewalReport = field(default_factory=RenewalReport)
+    dunning: DunningReport = field(default_factory=DunningReport)
+    reconciliation: Reconciliation | None = None
+
+    def lines(self) -> list[str]:
+        return [
+            f"Billing run for {self.today.isoformat()}",
+            f"  trials: {self.trials_reminded} reminded, {self.trials_expired} expired",
+            f"  canceled subscriptions ended: {self.subscriptions_ended}",
+            f"  renewals: {self.renewals}",
+            f"  open invoices retried: {self.dunning}",
+            f"  payments reconciled: {self.reconciliation}",
+        ]
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+
+def run_billing(
+    *, today: date | None = None, batch_size: int = 200, on_progress=None
+) -> BillingRunReport:
+    today = today or timezone.localdate()
+    report = BillingRunReport(today=today)
+    report.trials_reminded = lifecycle.remind_trials(today=today, batch_size=batch_size)
+    report.trials_expired = lifecycle.expire_trials(today=today, batch_size=batch_size)
+    # Canceled subscriptions end before renewals are looked at: they are never renewed.
+    report.subscriptions_ended = lifecycle.end_canceled_subscriptions(
+        today=today, batch_size=batch_size
+    )
+    report.renewals = renew_due_subscriptions(
+        today=today, batch_size=batch_size, on_progress=on_progress
+    )
+    report.dunning = retry_open_invoices(today=today, batch_size=batch_size)
+    report.reconciliation = reconcile_payments()
+    return report
