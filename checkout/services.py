@@ -182,7 +182,7 @@ def _lock(cart_id: int) -> tuple[Account, Cart, dict[int, Subscription]]:
     cart.account = account
     live = {
         s.product_id: s
-        for s in Subscription.objects.select_for_update()
+        for s in Subscription.objects.select_for_update(of=("self",))
         .filter(account=account, status__in=LIVE_STATUSES)
         .filter(product__in=cart.items.values("product"))
         .select_related("plan", "product")

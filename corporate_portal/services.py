@@ -118,7 +118,7 @@ def create_quote(
             )
         subscriptions = {
             s.pk: s
-            for s in Subscription.objects.select_for_update()
+            for s in Subscription.objects.select_for_update(of=("self",))
             .filter(account=account, pk__in=[r.subscription.pk for r in requests])
             .select_related("product")
             .order_by("pk")
@@ -322,7 +322,7 @@ def apply_service_order(
     the invoice, mark completed — all in one transaction, or nothing."""
     with transaction.atomic():
         service_order = (
-            ServiceOrder.objects.select_for_update()
+            ServiceOrder.objects.select_for_update(of=("self",))
             .select_related("quote")
             .get(pk=service_order_id)
         )
