@@ -55,6 +55,7 @@ class Recorder:
         self.ready_users += 1
         if self.ready_users == self.expected_users:
             self.measuring, self.started = True, time.monotonic()
+            Path(f"{CONFIG['out']}.started").touch()  # the driver reads the CPU counters now
             self.all_ready.set()
         self.all_ready.wait(timeout=CONFIG["login_timeout"])
 
@@ -73,6 +74,7 @@ class Recorder:
     def stop(self):
         if self.measuring:
             self.measuring, self.ended = False, time.monotonic()
+            Path(f"{CONFIG['out']}.ended").touch()
 
     def on_request(self, request_type, name, response_time, response, exception, **_kwargs):
         if not self.measuring:
@@ -129,6 +131,16 @@ class FlowFailed(Exception):
     pass
 
 
+def _why(response) -> str:
+    """Status, redirect, the form's own error messages, or the connection error."""
+    if not response.headers:  # no answer at all (refused, reset, timed out)
+        return f"{response.status_code} {getattr(response, 'error', '')}"
+    errors = " | ".join(
+        re.sub(r"<[^>]+>", " ", error).strip() for error in FORM_ERRORS.findall(response.text)[:3]
+    )
+    return f"{response.status_code} {response.headers.get('Location', '')} {errors}".strip()
+
+
 class BenchUser(User):
     """A person with a browser: sessions (cookies) of their own, forms read from the pages."""
 
@@ -142,7 +154,7 @@ class BenchUser(User):
     def get(self, session, url, name) -> str:
         with session.get(url, name=name, catch_response=True, allow_redirects=False) as response:
             if response.status_code != 200:
-                response.failure(f"{response.status_code} {response.headers.get('Location', '')}")
+                response.failure(_why(response))
                 raise FlowFailed(name)
             response.success()
             if response.headers.get("Content-Type", "").startswith("text/html"):
@@ -162,13 +174,9 @@ class BenchUser(User):
             catch_response=True,
             allow_redirects=False,
         ) as response:
-            location = response.headers.get("Location", "")
+            location = (response.headers or {}).get("Location", "")
             if response.status_code != 302 or not urlparse(location).path.startswith(expect):
-                shown = " | ".join(
-                    re.sub(r"<[^>]+>", " ", error).strip()
-                    for error in FORM_ERRORS.findall(response.text or "")[:3]
-                )
-                response.failure(f"{response.status_code} {location} {shown}".strip())
+                response.failure(_why(response))
                 raise FlowFailed(name)
             response.success()
             return urlparse(location).path + (
@@ -293,6 +301,10 @@ class PagesUser(BenchUser):
             spec = pages[kind]
             session = self.login(spec["email"], spec.get("password", ACCOUNTS["password"]))
             self.rounds.extend((session, name, url) for name, url in spec["pages"].items())
+        # One round before the measure: each worker's first request of a page pays for its
+        # imports (WeasyPrint's alone takes a second or more) and template compilation.
+        for session, name, url in self.rounds:
+            self.get(session, url, f"warm-up {name}")
 
     def work(self):
         for _round in range(CONFIG["page_rounds"]):

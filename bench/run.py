@@ -85,8 +85,8 @@ def parse_args(argv=None):
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument(
         "--only",
-        default="pages,purchase,seats,worker,billing",
-        help="comma-separated subset of pages,purchase,seats,worker,billing",
+        default="queries,pages,purchase,seats,worker,billing",
+        help="comma-separated subset of queries,pages,purchase,seats,worker,billing",
     )
     parser.add_argument(
         "--profile",
@@ -288,7 +288,96 @@ def machine(server_version: str) -> dict:
 # -- the web scenarios -------------------------------------------------------------------------
 
 
-def run_scenario(args, processes, *, scenario, host, accounts, users, log_dir) -> dict:
+# -- where the CPU goes -----------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_ticks(pid: int) -> int:
+    """User + system CPU ticks of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def group_pids(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                pids.append(int(entry.name))
+    return pids
+
+
+def postgres_backend_pids() -> list[int]:
+    """The PostgreSQL backends serving the bench's database (the server runs on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine, every job included."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+class CpuMeter:
+    """CPU seconds the web server, its PostgreSQL backends and Locust spend in one window."""
+
+    def __init__(self, *, web_pgid: int, locust_pid: int):
+        self.web_pgid, self.locust_pid = web_pgid, locust_pid
+        self.start = self.end = None
+
+    def snapshot(self) -> dict:
+        web = {pid: process_ticks(pid) for pid in group_pids(self.web_pgid)}
+        database = {pid: process_ticks(pid) for pid in postgres_backend_pids()}
+        return {
+            "at": time.monotonic(),
+            "web": web,
+            "postgres": database,
+            "locust": process_ticks(self.locust_pid),
+            "machine": machine_ticks(),
+        }
+
+    def result(self) -> dict | None:
+        if self.start is None or self.end is None:
+            return None
+
+        def used(kind):
+            return (
+                sum(ticks - self.start[kind].get(pid, 0) for pid, ticks in self.end[kind].items())
+                / TICKS
+            )
+
+        busy = self.end["machine"][0] - self.start["machine"][0]
+        total = self.end["machine"][1] - self.start["machine"][1]
+        window = self.end["at"] - self.start["at"]
+        return {
+            "window_s": window,
+            "web_cpu_s": used("web"),
+            "postgres_cpu_s": used("postgres"),
+            "locust_cpu_s": (self.end["locust"] - self.start["locust"]) / TICKS,
+            "machine_busy_share": busy / total if total else None,
+            "machine_busy_cpu_s": busy / TICKS,
+        }
+
+
+def run_scenario(args, processes, *, scenario, host, accounts, users, log_dir, web_pgid) -> dict:
     out = log_dir / f"locust-{scenario}.json"
     config = log_dir / f"locust-{scenario}-config.json"
     page_scenario = scenario == "pages"
@@ -321,8 +410,19 @@ def run_scenario(args, processes, *, scenario, host, accounts, users, log_dir) -
         log=log_dir / f"locust-{scenario}.log",
         env={**child_env(args.database_url), "BENCH_LOCUST_CONFIG": str(config)},
     )
+    # Locust marks the measured window with two files; the CPU is read at each.
+    meter = CpuMeter(web_pgid=web_pgid, locust_pid=child.pid)
+    marks = {"start": Path(f"{out}.started"), "end": Path(f"{out}.ended")}
+    for mark in marks.values():
+        mark.unlink(missing_ok=True)
+    deadline = time.monotonic() + cap + 60
     try:
-        child.wait(timeout=cap + 60)
+        while child.poll() is None and time.monotonic() < deadline:
+            if meter.start is None and marks["start"].exists():
+                meter.start = meter.snapshot()
+            if meter.start is not None and meter.end is None and marks["end"].exists():
+                meter.end = meter.snapshot()
+            time.sleep(0.05)
     finally:
         processes.stop(child)
     if not out.exists():
@@ -333,6 +433,7 @@ def run_scenario(args, processes, *, scenario, host, accounts, users, log_dir) -
             f"only {result['users_ready']} of {users} Locust users logged in: "
             f"see {log_dir / f'locust-{scenario}.log'}"
         )
+    result["cpu"] = meter.result()
     return result
 
 
@@ -363,6 +464,7 @@ def flow_row(result: dict) -> dict:
             for name, stats in requests.items()
         },
         "error_samples": result["errors"][:10],
+        "cpu": result.get("cpu"),
     }
 
 
@@ -535,41 +637,58 @@ def table(results: dict) -> str:
         f" · at end {', '.join(f'{x:.2f}' for x in results['load_average_at_end'])}",
         "",
     ]
+    queries = results.get("queries", {})
     flows = results.get("flows", {})
     if flows:
         lines += [
             f"{'flow':<34}{'clients':>8}{'orders/s':>10}{'orders':>8}{'errors':>8}{'HTTP 5xx':>9}"
-            f"{'flow p50':>10}{'flow p95':>10}{'place p50':>10}{'place p95':>10}",
+            f"{'flow p50':>10}{'flow p95':>10}",
         ]
-        for key, label, place in (
-            ("purchase", "purchase flow (A)", "A · Place Order"),
-            ("seats", "seat-change flow (B)", "B · Place Order"),
-        ):
+        for key, label in (("purchase", "purchase flow (A)"), ("seats", "seat-change flow (B)")):
             row = flows.get(key)
             if row is None:
                 continue
-            step = row["steps"].get(place, {})
             lines.append(
                 f"{label:<34}{row['users']:>8}{fmt(row['orders_per_s'], 2, 10)}"
                 f"{row['placed_orders']:>8}{row['flow_errors']:>8}{row['http_500']:>9}"
                 f"{fmt(row['flow_ms']['p50_ms'], 0, 10)}{fmt(row['flow_ms']['p95_ms'], 0, 10)}"
-                f"{fmt(step.get('p50_ms'), 0, 10)}{fmt(step.get('p95_ms'), 0, 10)}"
             )
         for key, row in flows.items():
+            cpu = row.get("cpu")
+            if cpu and row["placed_orders"]:
+                per_order = 1000 / row["placed_orders"]
+                ours = cpu["web_cpu_s"] + cpu["postgres_cpu_s"] + cpu["locust_cpu_s"]
+                lines.append(
+                    f"  {key}: CPU per placed order {cpu['web_cpu_s'] * per_order:.0f} ms web, "
+                    f"{cpu['postgres_cpu_s'] * per_order:.0f} ms PostgreSQL, "
+                    f"{cpu['locust_cpu_s'] * per_order:.0f} ms Locust; machine busy "
+                    f"{cpu['machine_busy_share']:.0%} of {m['cores']} cores, "
+                    f"{ours / cpu['machine_busy_cpu_s']:.0%} of that this bench"
+                )
             if row["users_out_of_accounts"]:
                 lines.append(
                     f"  ({key}: {row['users_out_of_accounts']} clients bought everything their "
                     "accounts could before the time was up: raise --accounts-per-client)"
                 )
+        lines += ["", f"{'step (ms)':<34}{'p50':>8}{'p95':>8}{'n':>6}{'errors':>8}{'queries':>9}"]
+        for row in flows.values():
+            for name, step in row["steps"].items():
+                lines.append(
+                    f"{name:<34}{fmt(step['p50_ms'])}{fmt(step['p95_ms'])}{step['count']:>6}"
+                    f"{step['errors']:>8}{queries.get(name, {}).get('queries', '—'):>9}"
+                )
         lines.append("")
     pages = results.get("pages")
     if pages:
-        lines.append(f"{'page (ms)':<34}{'p50':>8}{'p95':>8}{'× bare':>8}{'n':>6}{'errors':>8}")
+        lines.append(
+            f"{'page (ms)':<34}{'p50':>8}{'p95':>8}{'× bare':>8}{'n':>6}{'errors':>8}{'queries':>9}"
+        )
         for name, row in pages["rows"].items():
             flag = "  > 3×" if row["ratio"] and row["ratio"] > 3 else ""
             lines.append(
                 f"{name:<34}{fmt(row['p50_ms'])}{fmt(row['p95_ms'])}{fmt(row['ratio'])}"
-                f"{row['count']:>6}{row['errors']:>8}{flag}"
+                f"{row['count']:>6}{row['errors']:>8}"
+                f"{queries.get(name, {}).get('queries', '—'):>9}{flag}"
             )
         lines.append("")
     worker = results.get("worker")
@@ -636,10 +755,12 @@ def main(argv=None) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
         flow_users = args.clients
         accounts = factory.seed(
-            purchase=flow_users * args.accounts_per_client,
-            seat_change=flow_users,
+            purchase=flow_users * args.accounts_per_client + 1,
+            seat_change=flow_users + 1,
             out=io.StringIO(),
         )
+        # One account of each flow for the query count, the others for the load.
+        probe = {"purchase": accounts.purchase.pop(), "seat_change": accounts.seat_change.pop()}
         quote_batches = []
         if "worker" in only:
             quote_batches = [
@@ -652,7 +773,12 @@ def main(argv=None) -> int:
             "machine": machine(server_version),
             "config": {key: value for key, value in vars(args).items() if key != "database_url"},
         }
-        results["config"]["web_workers"] = args.web_workers
+        if "queries" in only:
+            from bench.queries import count_queries
+
+            say("counting the queries of every page and step …")
+            results["queries"] = count_queries(accounts.__dict__, **probe)
+            connections.close_all()
 
         web = [name for name in ("pages", "purchase", "seats") if name in only]
         if web:
@@ -677,7 +803,7 @@ def main(argv=None) -> int:
                 try:
                     result = run_scenario(
                         args, processes, scenario=scenario, host=host, accounts=accounts.__dict__,
-                        users=users, log_dir=WORK,
+                        users=users, log_dir=WORK, web_pgid=gunicorn.pid,
                     )  # fmt: skip
                 finally:
                     if profiler is not None:
@@ -725,8 +851,8 @@ def start_profiler(args, processes, scenario, gunicorn):
     output = WORK / f"profile-{scenario}"
     return processes.start(
         [
-            py_spy, "record", "--pid", str(gunicorn.pid), "--subprocesses", "--rate", "200",
-            "--format", "raw", "--output", f"{output}.txt", "--nonblocking",
+            py_spy, "record", "--pid", str(gunicorn.pid), "--subprocesses", "--idle",
+            "--rate", "100", "--format", "raw", "--output", f"{output}.txt", "--nonblocking",
         ],
         log=WORK / f"py-spy-{scenario}.log",
         env=dict(os.environ),
