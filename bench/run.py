@@ -187,8 +187,9 @@ def check_database_url(url: str) -> str:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
     if parsed.scheme not in {"postgres", "postgresql"} or not name.startswith("bc_bench"):
+        shown = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or 5432}/{name}"
         raise SystemExit(
-            f"The bench only runs on a PostgreSQL database of its own named bc_bench…, not {url!r}."
+            f"The bench only runs on a PostgreSQL database of its own named bc_bench…, not {shown}."
         )
     return name
 
