@@ -44,7 +44,6 @@ PASSWORD = "bench-pass-2026"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@vendor.test", "demo-pass-2026"  # from seed_demo
 # Every seat-change account holds this plan: the shared catalog rows of the deadlock.
 SEAT_CHANGE_PRODUCT, SEAT_CHANGE_PLAN = "goto-meeting", "Business"
-PURCHASE_SEATS = 5
 _serials = itertools.count(1)  # account numbers, unique within a run
 
 
