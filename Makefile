@@ -55,3 +55,9 @@ lock:
 	{ echo "# Exact versions CI installs: regenerate with 'make lock' after changing pyproject.toml."; \
 	  .lock-venv/bin/pip freeze --exclude-editable | grep -v '^billing-center'; } > requirements.lock
 	rm -rf .lock-venv
+
+# The load benchmark (README "Benchmarks"): a PostgreSQL database of its own (bc_bench_run),
+# gunicorn and Locust on 127.0.0.1, a few minutes. Longer runs: make bench BENCH_ARGS="--duration 60".
+.PHONY: bench
+bench: messages
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -79,7 +79,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = AccountAdminForm
     list_display = [
         "name",
-        "country",
+        "country_name",
         "currency",
         "language",
         "portal",
@@ -127,6 +127,12 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(subscription_total=Count("subscriptions"))
+
+    @admin.display(description=Account._meta.get_field("country").verbose_name, ordering="country")
+    def country_name(self, account):
+        # The same name the generic column shows, without rebuilding the list of ~250
+        # translated country choices for every row (two thirds of this page's time).
+        return account.country.name
 
     @admin.display(description=_("credit balance"), ordering="credit_balance_amount")
     def credit_balance_display(self, account):
