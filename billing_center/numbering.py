@@ -1,6 +1,7 @@
 """Gapless yearly numbers for documents: invoices, credit notes, quotes."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 
 from billing_center.models import NumberSequence
 
@@ -9,12 +10,16 @@ def next_number(*, series: str, year: int) -> tuple[int, str]:
     """The next number of a yearly series ("INV-2026-000042", "Q-2026-000012"), taken under the
     sequence row's lock. Call it in the transaction that saves the document: if that rolls
     back, so does the number."""
-    try:
-        with transaction.atomic():
-            NumberSequence.objects.get_or_create(series=series, year=year)
-    except IntegrityError:
-        pass  # another transaction created the year's row at the same moment
-    sequence = NumberSequence.objects.select_for_update().get(series=series, year=year)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return sequence.last_number, f"{series}-{year}-{sequence.last_number:06d}"
+    # One statement in the common case: the UPDATE takes the row's lock until the caller's
+    # transaction ends, so two documents can never get the same number nor leave a gap.
+    sequence = NumberSequence.objects.filter(series=series, year=year).select_for_update().first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                NumberSequence.objects.create(series=series, year=year)
+        except IntegrityError:
+            pass  # another transaction created the year's row at the same moment
+        sequence = NumberSequence.objects.select_for_update().get(series=series, year=year)
+    NumberSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + 1)
+    number = sequence.last_number + 1
+    return number, f"{series}-{year}-{number:06d}"

@@ -190,21 +190,30 @@ def _lookup(attempt: PaymentAttempt) -> PaymentAttempt | None:
 
 
 def _captured(attempt: PaymentAttempt, charge_reference: str) -> PaymentAttempt:
-    PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+    return _settle(
+        attempt,
         status=AttemptStatus.CAPTURED,
         charge_reference=charge_reference,
         error="",
-        updated_at=timezone.now(),
     )
-    attempt.refresh_from_db()
-    return attempt
 
 
 def _finish(attempt: PaymentAttempt, status: str, *, decline_code: str = "", error: str = ""):
-    PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
-        status=status, decline_code=decline_code, error=error[:300], updated_at=timezone.now()
+    _settle(attempt, status=status, decline_code=decline_code, error=error[:300])
+
+
+def _settle(attempt: PaymentAttempt, **outcome) -> PaymentAttempt:
+    """Pending → its outcome, once: if another process settled it first, theirs stands."""
+    outcome["updated_at"] = timezone.now()
+    settled = PaymentAttempt.objects.filter(pk=attempt.pk, status=AttemptStatus.PENDING).update(
+        **outcome
     )
-    attempt.refresh_from_db()
+    if settled:
+        for field, value in outcome.items():
+            setattr(attempt, field, value)
+    else:
+        attempt.refresh_from_db()
+    return attempt
 
 
 def _note(attempt: PaymentAttempt, error: str) -> None:

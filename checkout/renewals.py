@@ -26,8 +26,9 @@ from checkout.models import AttemptStatus, Invoice, InvoiceStatus, PaymentAttemp
 from checkout.orders import write_order
 from checkout.pricing import OrderPricing, price_lines, renewal_line
 from subscriptions import lifecycle
-from subscriptions.locks import lock_account, lock_live_subscriptions
+from subscriptions.locks import lock_account
 from subscriptions.models import Account, Subscription, SubscriptionStatus
+from subscriptions.periods import period_end
 
 
 class Outcome:
@@ -72,22 +73,31 @@ def renew_due_subscriptions(
     for pks in each_claimed(
         due_for_renewal(today=today), lease_field="billing_lease_until", batch_size=batch_size
     ):
+        accounts = dict(Subscription.objects.filter(pk__in=pks).values_list("pk", "account_id"))
         for pk in pks:
             report.subscriptions += 1
-            for outcome in renew(subscription_id=pk, today=today):
+            for outcome in renew(subscription_id=pk, account_id=accounts[pk], today=today):
                 report.add(outcome)
         if on_progress is not None:
             on_progress(report)
     return report
 
 
-def renew(*, subscription_id: int, today: date) -> list[str]:
+def renew(*, subscription_id: int, today: date, account_id: int | None = None) -> list[str]:
     """Every period of the subscription that ended by `today`, one renewal each, in order; it
     stops at the first that is not paid (the others wait until it is)."""
+    if account_id is None:
+        account_id = Subscription.objects.values_list("account_id", flat=True).get(
+            pk=subscription_id
+        )
     outcomes = []
-    while (outcome := renew_once(subscription_id=subscription_id, today=today)) != (
-        Outcome.NOT_DUE
-    ):
+    still_due = True
+    while still_due:
+        outcome, still_due = renew_once(
+            subscription_id=subscription_id, account_id=account_id, today=today
+        )
+        if outcome == Outcome.NOT_DUE:
+            break
         outcomes.append(outcome)
         if outcome != Outcome.PAID:
             break
@@ -99,13 +109,15 @@ def renewal_reference(subscription: Subscription, period_start: date) -> str:
     return f"renewal-{subscription.pk}-{period_start.isoformat()}"
 
 
-def renew_once(*, subscription_id: int, today: date) -> str:
+def renew_once(*, subscription_id: int, account_id: int, today: date) -> tuple[str, bool]:
+    """One period renewed (or not): the outcome, and whether another period is due after it."""
     with transaction.atomic():
-        locked = _lock_due(subscription_id, today)
+        locked = _lock_due(subscription_id, account_id, today)
         if locked is None:
-            return Outcome.NOT_DUE
+            return Outcome.NOT_DUE, False
         account, subscription = locked
         start = subscription.current_period_end
+        next_due = period_end(start, subscription.cycle) <= today
         reference = renewal_reference(subscription, start)
         pricing = _price(account, subscription, start)
         card = account.payment_methods.filter(is_default=True).first()
@@ -123,7 +135,7 @@ def renew_once(*, subscription_id: int, today: date) -> str:
                     details={"today": today.isoformat()},
                 )
             except payments.PaymentPending:
-                return Outcome.PENDING
+                return Outcome.PENDING, next_due
     decline = ""
     if attempt is not None:
         try:
@@ -131,23 +143,26 @@ def renew_once(*, subscription_id: int, today: date) -> str:
         except PaymentDeclined as declined:
             decline, attempt = declined.code, None
         except payments.PaymentFailed:
-            return Outcome.GATEWAY_FAILED
+            return Outcome.GATEWAY_FAILED, next_due
         except payments.PaymentPending:
-            return Outcome.PENDING
+            return Outcome.PENDING, next_due
     elif pricing.amount_due.amount > 0:
         decline = "no_card"
-    return write_renewal(
+    outcome = write_renewal(
         subscription_id=subscription_id,
+        account_id=account_id,
         period_start=start,
         today=today,
         attempt=attempt,
         decline=decline,
     )
+    return outcome, next_due
 
 
 def write_renewal(
     *,
     subscription_id: int,
+    account_id: int,
     period_start: date,
     today: date,
     attempt: PaymentAttempt | None,
@@ -157,7 +172,7 @@ def write_renewal(
     after a decline. A payment no renewal used is given back."""
     try:
         with transaction.atomic():
-            locked = _lock_due(subscription_id, today)
+            locked = _lock_due(subscription_id, account_id, today)
             if locked is None or locked[1].current_period_end != period_start:
                 return Outcome.NOT_DUE  # renewed meanwhile (a concurrent run) or not due
             account, subscription = locked
@@ -168,9 +183,7 @@ def write_renewal(
             card = attempt.payment_method if attempt is not None else None
             order = write_order(
                 account=account,
-                subscriptions=lock_live_subscriptions(
-                    account=account, subscription_ids=[subscription.pk]
-                ),
+                subscriptions={subscription.product_id: subscription},  # locked above
                 pricing=pricing,
                 billing=BillingDetails.of_account(account),
                 number=f"REN-{today:%Y%m%d}-{secrets.token_hex(4).upper()}",
@@ -191,22 +204,21 @@ def write_renewal(
             transaction.on_commit(lambda: send_renewal_receipt_email.enqueue(order.pk))
             return Outcome.PAID
     finally:
-        if attempt is not None:
-            attempt.refresh_from_db()
-            if attempt.order_id is None:
-                payments.refund(attempt, reason="The renewal could not be written.")
+        if attempt is not None and attempt.order_id is None:
+            payments.refund(attempt, reason="The renewal could not be written.")
 
 
-def _lock_due(subscription_id: int, today: date) -> tuple[Account, Subscription] | None:
-    account_id = (
-        Subscription.objects.filter(pk=subscription_id).values_list("account_id", flat=True).get()
-    )
+def _lock_due(
+    subscription_id: int, account_id: int, today: date
+) -> tuple[Account, Subscription] | None:
+    """The account's lock, then the subscription's (the writers' order), and whether it is due."""
     account = lock_account(account_id)
     subscription = (
         Subscription.objects.select_for_update(of=("self",))
-        .select_related("plan__product")
-        .get(pk=subscription_id)
+        .select_related("plan__product", "product")
+        .get(pk=subscription_id, account_id=account_id)
     )
+    subscription.account = account
     due = (
         subscription.status == SubscriptionStatus.ACTIVE
         and not subscription.cancel_at_period_end
@@ -242,6 +254,7 @@ def resume_renewal(attempt: PaymentAttempt) -> None:
     today = date.fromisoformat(attempt.details.get("today") or start)
     write_renewal(
         subscription_id=int(subscription_part),
+        account_id=attempt.account_id,
         period_start=date.fromisoformat(start),
         today=max(today, date.fromisoformat(start)),
         attempt=attempt,
