@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from stdnum import luhn
 
+from billing_center.widgets import CountrySelect
 from checkout.billing import BILLING_FIELDS, BillingDetails
 from checkout.payment_methods import NewCard
 from subscriptions.vat import compact_vat_number, vat_number_problem
@@ -29,7 +30,7 @@ class BillingDetailsForm(forms.Form):
     postal_code = forms.CharField(label=_("Postal code"), max_length=20)
     city = forms.CharField(label=_("City"), max_length=100)
     region = forms.CharField(label=_("Region or state"), max_length=100, required=False)
-    country = CountryField(blank=False).formfield(label=_("Country"))
+    country = CountryField(blank=False).formfield(label=_("Country"), widget=CountrySelect)
     vat_number = forms.CharField(
         label=_("VAT number"),
         max_length=20,
