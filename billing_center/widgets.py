@@ -24,7 +24,8 @@ class CountrySelect(forms.Select):
         options = _COUNTRY_OPTIONS.get(key)
         if options is None:
             options = "".join(
-                f'<option value="{escape(code)}">{escape(label)}</option>' for code, label in choices
+                f'<option value="{escape(code)}">{escape(label)}</option>'
+                for code, label in choices
             )
             _COUNTRY_OPTIONS[key] = options
         # Like Django's Select: the chosen option, or the empty one when nothing is chosen.

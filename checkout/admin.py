@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin
+from billing_center.admin import AuditedAdminMixin, country_column
 from checkout.gateway import PaymentDeclined
 from checkout.invoice_payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
@@ -124,7 +124,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "status",
         "amount_due",
         "next_retry_on",
-        "buyer_country",
+        "buyer_country_name",
         "order",
     ]
     list_filter = ["status", "year", "buyer_country"]
@@ -171,11 +171,13 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ["number", "account__name", "buyer_name", "buyer_vat_number", "order__number"]
     list_select_related = ["account", "order"]
     date_hierarchy = "issued_at"
+    buyer_country_name = country_column("buyer_country", _("buyer country"))
 
 
 @admin.register(VatRate)
 class VatRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["country", "rate", "updated_at"]
+    list_display = ["country_name", "rate", "updated_at"]
+    country_name = country_column("country", _("country"))
     list_editable = ["rate"]
     search_fields = ["country"]
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin
+from billing_center.admin import AuditedAdminMixin, country_column
 from billing_center.money import format_money
 from subscriptions.models import (
     Account,
@@ -128,11 +128,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(subscription_total=Count("subscriptions"))
 
-    @admin.display(description=Account._meta.get_field("country").verbose_name, ordering="country")
-    def country_name(self, account):
-        # The same name the generic column shows, without rebuilding the list of ~250
-        # translated country choices for every row (two thirds of this page's time).
-        return account.country.name
+    country_name = country_column("country", Account._meta.get_field("country").verbose_name)
 
     @admin.display(description=_("credit balance"), ordering="credit_balance_amount")
     def credit_balance_display(self, account):
