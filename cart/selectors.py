@@ -49,9 +49,9 @@ def cart_with_items(*, owner) -> Cart | None:
         .prefetch_related(
             Prefetch(
                 "items",
-                queryset=CartItem.objects.select_related("product", "plan").prefetch_related(
-                    "plan__prices"
-                ),
+                queryset=CartItem.objects.select_related(
+                    "product", "plan__product", "subscription__plan", "subscription__product"
+                ).prefetch_related("plan__prices"),
             )
         )
         .first()

@@ -80,9 +80,12 @@ class LockedCart:
 def cart_requests(cart: Cart, live: dict[int, Subscription] | None = None) -> list[PurchaseRequest]:
     """What the cart asks for. `live` maps product ids to the account's live subscriptions as
     read under lock; changes are priced against those, not against what the page once saw."""
-    items = cart.items.select_related(
-        "plan__product", "subscription__plan", "subscription__product"
-    ).prefetch_related("plan__prices")
+    if live is None and "items" in getattr(cart, "_prefetched_objects_cache", {}):
+        items = cart.items.all()  # the page's own read (cart.selectors.cart_with_items)
+    else:
+        items = cart.items.select_related(
+            "plan__product", "subscription__plan", "subscription__product"
+        ).prefetch_related("plan__prices")
     requests = []
     for item in items:
         subscription = item.subscription
@@ -112,12 +115,23 @@ def preview_order(
     live: dict[int, Subscription] | None = None,
 ) -> OrderPricing:
     """What the checkout page shows; place_order charges exactly this."""
-    return price_order(
+    return _price_requests(
         requests=cart_requests(cart, live),
-        currency=cart.account.currency,
+        account=cart.account,
+        billing=billing,
         today=today or timezone.localdate(),
+    )
+
+
+def _price_requests(
+    *, requests: list[PurchaseRequest], account: Account, billing: BillingDetails, today: date
+) -> OrderPricing:
+    return price_order(
+        requests=requests,
+        currency=account.currency,
+        today=today,
         tax=billing.tax_decision(),
-        credit_balance=cart.account.credit_balance,
+        credit_balance=account.credit_balance,
     )
 
 
@@ -188,7 +202,9 @@ def _price_locked_cart(
         except PurchaseError as error:
             raise CheckoutError(error.message) from error
     try:
-        return preview_order(cart=locked.cart, billing=billing, today=today, live=locked.live)
+        return _price_requests(
+            requests=requests, account=locked.account, billing=billing, today=today
+        )
     except PricingError as error:
         raise CheckoutError(str(error)) from error
 
@@ -343,10 +359,8 @@ def _finish_order(
         # Whatever happened, a payment that no order used is given back (a concurrent submit
         # with another card, a cart changed meanwhile, an error while writing). A failed
         # refund stays captured for the reconciliation to retry.
-        if attempt is not None:
-            attempt.refresh_from_db()
-            if attempt.order_id is None:
-                payments.refund(attempt, reason=_("The order could not be placed."))
+        if attempt is not None and attempt.order_id is None:
+            payments.refund(attempt, reason=_("The order could not be placed."))
 
 
 def resume_checkout(attempt: PaymentAttempt) -> None:

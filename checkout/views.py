@@ -1,6 +1,7 @@
 """Checkout (SPEC A.7–A.9), the order confirmation and invoices."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -146,8 +147,10 @@ def order_confirmation(request, number: str):
 @require_GET
 @billing_contact_required
 def invoice_list(request):
-    invoices = selectors.invoices_of_account(account=request.account)
-    return render(request, "checkout/invoices.html", {"invoices": invoices})
+    page = Paginator(selectors.invoices_of_account(account=request.account), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "checkout/invoices.html", {"invoices": page.object_list, "page": page})
 
 
 @require_GET

@@ -39,11 +39,15 @@ def lock_live_subscriptions(
     )
     locked = (
         subscriptions.select_for_update(of=("self",))
-        .select_related("plan", "product")
+        .select_related("plan__product", "product")
         # Read with the lock, so the seat rule needs no count per subscription later.
         .annotate(
             assigned_seat_count=Coalesce(Subquery(assigned), Value(0), output_field=IntegerField())
         )
         .order_by("pk")
     )
-    return {subscription.product_id: subscription for subscription in locked}
+    live = {}
+    for subscription in locked:
+        subscription.account = account  # the locked instance, not a second read
+        live[subscription.product_id] = subscription
+    return live

@@ -1,0 +1,237 @@
+"""Query counts of the pages and the POSTs that take money, with grown data (issue 12): each is
+the same for an account with 1 subscription and 1 invoice as for one with 50 subscriptions,
+1,000 seat assignments and 500 invoices, and at most the budget the comment explains."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from moneyed import Money
+
+from billing_center.models import NumberSequence, User
+from catalog.models import BillingCycle
+from checkout.models import Invoice, Order, OrderLine
+from subscriptions.models import Membership, Role, SeatAssignment
+from tests.factories import (
+    AccountFactory,
+    CartFactory,
+    CartItemFactory,
+    MembershipFactory,
+    PaymentMethodFactory,
+    SubscriptionFactory,
+    plan_with_prices,
+)
+from tests.helpers import checkout_fingerprint
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(account, *, subscriptions: int, seats_each: int, invoices: int):
+    """The account's data, in bulk: subscriptions of distinct products, members holding seats,
+    orders with their invoices."""
+    subs = [
+        SubscriptionFactory(
+            account=account,
+            plan=plan_with_prices(max_seats=100),
+            seat_count=max(seats_each, 1),
+            current_period_start=date(2026, 11, 1),
+            cycle=BillingCycle.MONTHLY,
+            unit_price=Money("14.00", "EUR"),
+        )
+        for _ in range(subscriptions)
+    ]
+    users = User.objects.bulk_create(
+        User(email=f"m{account.pk}-{i}@grown.test", full_name=f"M {i}") for i in range(seats_each)
+    )
+    Membership.objects.bulk_create(
+        Membership(user=user, account=account, role=Role.MEMBER) for user in users
+    )
+    SeatAssignment.objects.bulk_create(
+        SeatAssignment(subscription=sub, user=user) for sub in subs for user in users
+    )
+    eur = Money(Decimal("120.00"), "EUR")
+    orders = Order.objects.bulk_create(
+        Order(
+            number=f"ORD-G{account.pk}-{i:05d}",
+            idempotency_key=f"grown-{account.pk}-{i}",
+            account=account,
+            subtotal=eur,
+            tax_rate=Decimal("20.00"),
+            tax_treatment="standard",
+            tax_country="FR",
+            tax=Money("24.00", "EUR"),
+            total=Money("144.00", "EUR"),
+            credit_applied=Money(0, "EUR"),
+            amount_charged=Money("144.00", "EUR"),
+        )
+        for i in range(invoices)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            kind="renewal",
+            product=subs[0].product,
+            product_name="P",
+            plan_name="T",
+            cycle="monthly",
+            seat_count=1,
+            unit_price=eur,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 2, 1),
+            amount=eur,
+            subscription=subs[0],
+        )
+        for order in orders
+    )
+    Invoice.objects.bulk_create(
+        Invoice(
+            number=f"INV-2025-{account.pk:03d}{i:05d}",
+            year=2025,
+            sequence=account.pk * 100000 + i + 1,
+            order=order,
+            account=account,
+            language="en",
+            seller_name="S",
+            seller_address="A",
+            seller_country="IE",
+            seller_vat_number="IE6388047V",
+            buyer_name="B",
+            buyer_address="A",
+            buyer_country="FR",
+            amount_due=Money("144.00", "EUR"),
+        )
+        for i, order in enumerate(orders)
+    )
+    return subs
+
+
+@pytest.fixture(autouse=True)
+def _this_years_invoice_series(db):
+    """The year's invoice numbers have begun (the first invoice of a year creates the row)."""
+    NumberSequence.objects.get_or_create(series="INV", year=2026)
+
+
+@pytest.fixture
+def small(db):
+    account = AccountFactory()
+    contact = MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+    PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_small", is_default=True)
+    subs = grow(account, subscriptions=1, seats_each=1, invoices=1)
+    return account, contact, subs
+
+
+@pytest.fixture
+def grown(db):
+    account = AccountFactory()
+    contact = MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+    PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_grown", is_default=True)
+    subs = grow(account, subscriptions=50, seats_each=20, invoices=500)
+    return account, contact, subs
+
+
+def count(client, user, method, url, data=None) -> int:
+    client.force_login(user)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url) if method == "GET" else client.post(url, data)
+    assert response.status_code in (200, 302), (url, response.status_code)
+    return len(queries)
+
+
+# page → (url of the account's objects, the budget and what it is made of)
+PAGES = {
+    # session, user, membership+account, open invoices (banner), subscriptions annotated with
+    # product, plan and assigned seats, cart count, has quotes
+    "dashboard": (lambda subs: reverse("subscriptions:dashboard"), 7),
+    # session, user, membership, subscription+product+plan, its seat assignments with users,
+    # open invoices, cart count, has quotes
+    "subscription": (
+        lambda subs: reverse("subscriptions:subscription_detail", args=[subs[0].pk]),
+        8,
+    ),
+    # + the account's people
+    "seats": (lambda subs: reverse("subscriptions:seats", args=[subs[0].pk]), 9),
+    # session, user, membership, the count for the pages, a page of invoices with their
+    # orders, cart count, has quotes
+    "invoices": (lambda subs: reverse("checkout:invoices"), 7),
+    # session, user, membership, a page of events, the count, cart count, has quotes
+    "activity": (lambda subs: reverse("activity"), 7),
+    # session, user, membership, cards, cart count, has quotes
+    "payment methods": (lambda subs: reverse("checkout:payment_methods"), 7),
+    # session, user, membership, subscription, plans with prices, assigned count, price
+    # lookups of the preview, VAT rate, cart count, has quotes
+    "change": (
+        lambda subs: (
+            reverse("checkout:change_subscription", args=[subs[0].pk])
+            + f"?plan={subs[0].plan_id}&cycle=monthly&seat_count=25"
+        ),
+        14,
+    ),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_pages_do_not_grow_with_the_account(client, small, grown, page):
+    url, budget = PAGES[page]
+    _account, small_contact, small_subs = small
+    _account, grown_contact, grown_subs = grown
+    with_little = count(client, small_contact, "GET", url(small_subs))
+    with_much = count(client, grown_contact, "GET", url(grown_subs))
+    assert with_much == with_little, (page, with_little, with_much)
+    assert with_much <= budget, (page, with_much)
+
+
+def test_the_invoices_list_is_paginated(client, grown):
+    _account, contact, _subs = grown
+    client.force_login(contact)
+    html = client.get(reverse("checkout:invoices")).content.decode()
+    shown = set(re.findall(r"INV-2025-\d+", html))
+    assert len(shown) == 50  # one page, not 500 rows
+    assert "?page=2" in html
+
+
+def place_order_queries(client, account, contact, subs, *, seats_change: bool) -> int:
+    cart = CartFactory(account=account, owner=contact)
+    if seats_change:
+        sub = subs[0]
+        CartItemFactory(
+            cart=cart,
+            plan=sub.plan,
+            product=sub.product,
+            cycle=sub.cycle,
+            seat_count=sub.seat_count + 2,
+            subscription=sub,
+        )
+    else:
+        CartItemFactory(cart=cart, seat_count=3)
+    cart.refresh_from_db()
+    data = {
+        "payment": str(account.payment_methods.get().pk),
+        "name": account.name,
+        "address_line1": account.address_line1,
+        "postal_code": account.postal_code,
+        "city": account.city,
+        "country": account.country.code,
+        "cart_version": cart.version,
+        "pricing_fingerprint": checkout_fingerprint(cart),
+    }
+    n = count(client, contact, "POST", reverse("checkout:checkout"), data)
+    assert Order.objects.filter(idempotency_key=f"cart-{cart.pk}-v{cart.version}").exists()
+    return n
+
+
+# Place Order, new subscription: session, user, membership; the page's cart, items and prices,
+# cards, the order of this cart version; under the locks (account, cart, live subscriptions)
+# the existing order, items, prices, the rules' checks, the VAT rate, the payment attempt;
+# the charge (sandbox: 2); then the same locks and prices again, the order, its line, the
+# subscription, two audit events, the invoice number and the invoice, the attempt's order, the
+# cart emptied: one statement each, whatever the account's size.
+@pytest.mark.parametrize(("seats_change", "budget"), [(False, 52), (True, 52)])
+def test_place_order_does_not_grow_with_the_account(client, small, grown, seats_change, budget):
+    with_little = place_order_queries(client, *small, seats_change=seats_change)
+    with_much = place_order_queries(client, *grown, seats_change=seats_change)
+    assert with_much == with_little
+    assert with_much <= budget
