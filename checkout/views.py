@@ -27,7 +27,7 @@ from checkout.placement import CheckoutError, change_preview, place_order, previ
 from checkout.tax import MissingVatRate
 from subscriptions import selectors as subscription_selectors
 from subscriptions import services as subscription_services
-from subscriptions.models import LIVE_STATUSES, SubscriptionStatus
+from subscriptions.models import SubscriptionStatus
 
 
 def _initial(account, cart, pricing, cards):
@@ -273,12 +273,11 @@ def change_subscription(request, pk: int):
     """Add Organizers / Agents / Experts…: seats up or down (tier and cycle too), with what the
     change costs; then Add to Cart. In trial the change is free and applies at once."""
     subscription = get_for_account(
-        subscription_selectors.subscriptions_of_account(account=request.account).filter(
-            status__in=LIVE_STATUSES
-        ),
+        subscription_selectors.live_subscriptions_with_seat_counts(account=request.account),
         account=request.account,
         pk=pk,
     )
+    subscription.account = request.account
     plans = plans_sold_in(product=subscription.product, currency=request.account.currency)
     initial = {
         "plan": subscription.plan_id,

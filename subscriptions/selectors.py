@@ -32,6 +32,16 @@ def subscriptions_of_account(*, account) -> QuerySet[Subscription]:
     return Subscription.objects.filter(account=account).select_related("product", "plan")
 
 
+def live_subscriptions_with_seat_counts(*, account) -> QuerySet[Subscription]:
+    """The account's live subscriptions, each read with its assigned seat count (the seat rule
+    of a change needs it twice: for the form and for the preview)."""
+    return (
+        Subscription.objects.filter(account=account, status__in=LIVE_STATUSES)
+        .select_related("product", "plan")
+        .annotate(assigned_seat_count=Count("seat_assignments"))
+    )
+
+
 def subscription_for_detail() -> QuerySet[Subscription]:
     """What the subscription page shows: the subscription and who holds its seats."""
     return Subscription.objects.select_related("product", "plan").prefetch_related(

@@ -112,7 +112,8 @@ def grow(account, *, subscriptions: int, seats_each: int, invoices: int):
 @pytest.fixture(autouse=True)
 def _this_years_invoice_series(db):
     """The year's invoice numbers have begun (the first invoice of a year creates the row)."""
-    NumberSequence.objects.get_or_create(series="INV", year=2026)
+    for series in ("INV", "Q"):
+        NumberSequence.objects.get_or_create(series=series, year=2026)
 
 
 @pytest.fixture
@@ -235,3 +236,102 @@ def test_place_order_does_not_grow_with_the_account(client, small, grown, seats_
     with_much = place_order_queries(client, *grown, seats_change=seats_change)
     assert with_much == with_little
     assert with_much <= budget
+
+
+def test_the_checkout_page_does_not_grow_with_the_account(client, small, grown):
+    def checkout_page(account, contact, subs):
+        cart = CartFactory(account=account, owner=contact)
+        CartItemFactory(cart=cart, seat_count=3)
+        return count(client, contact, "GET", reverse("checkout:checkout"))
+
+    with_little, with_much = checkout_page(*small), checkout_page(*grown)
+    assert with_much == with_little
+    # session, user, membership, the order of this cart version? no (GET); the cart, its items
+    # with plans, products and prices, the cards, the VAT rate, cart count, has quotes
+    assert with_much <= 10
+
+
+def test_a_seat_change_post_does_not_grow_with_the_account(client, small, grown):
+    def change(account, contact, subs):
+        sub = subs[0]
+        url = reverse("checkout:change_subscription", args=[sub.pk])
+        data = {"plan": sub.plan_id, "cycle": sub.cycle, "seat_count": sub.seat_count + 3}
+        return count(client, contact, "POST", url, data)
+
+    with_little, with_much = change(*small), change(*grown)
+    assert with_much == with_little
+    # session, user, membership; the subscription with its assigned seats, its plans and prices,
+    # the VAT rate; the cart (got or created), locked, the seats counted again under the lock,
+    # the item written, the cart's version, the item count; six of these are savepoints
+    assert with_much <= 23
+
+
+def corporate(subscriptions: int, seats_each: int):
+    account = AccountFactory(portal="corporate", country="US", currency="USD")
+    contact = MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+    PaymentMethodFactory(
+        account=account, gateway_token=f"tok_sandbox_ok_c{account.pk}", is_default=True
+    )
+    subs = [
+        SubscriptionFactory(
+            account=account,
+            plan=plan_with_prices(currency="USD", max_seats=100),
+            seat_count=seats_each,
+            current_period_start=date(2026, 11, 1),
+            unit_price=Money("100.00", "USD"),
+        )
+        for _ in range(subscriptions)
+    ]
+    return account, contact, subs
+
+
+@pytest.mark.parametrize(
+    "page", ["corporate:subscriptions", "corporate:add_seats", "corporate:quotes"]
+)
+def test_corporate_pages_do_not_grow(client, page):
+    few, many = corporate(1, 2), corporate(30, 2)
+    with_little = count(client, few[1], "GET", reverse(page))
+    with_much = count(client, many[1], "GET", reverse(page))
+    assert with_much == with_little
+    assert with_much <= 10
+
+
+def test_save_quote_and_place_service_order_do_not_grow(client):
+    def run(account, contact, subs):
+        save = count(
+            client, contact, "POST", reverse("corporate:add_seats"), {f"seats-{subs[0].pk}": "2"}
+        )
+        quote = account.quotes.get()
+        payment = count(
+            client,
+            contact,
+            "POST",
+            reverse("corporate:payment", args=[quote.number]),
+            {
+                "admin_contact_name": "Ada",
+                "admin_contact_email": f"ada{account.pk}@example.test",
+                "payment_method": str(account.payment_methods.get().pk),
+                "name": account.name,
+                "address_line1": "1 Plaza",
+                "postal_code": "97477",
+                "city": "Springfield",
+                "region": "OR",
+                "country": "US",
+            },
+        )
+        service_order = quote.service_order
+        place = count(
+            client,
+            contact,
+            "POST",
+            reverse("corporate:place_service_order", args=[service_order.pk]),
+        )
+        return save, payment, place
+
+    few = run(*corporate(1, 2))
+    many = run(*corporate(30, 2))
+    assert many == few
+    save, payment, place = many
+    assert save <= 25  # locks, eligibility, the subscriptions asked for, prices, VAT, numbers
+    assert payment <= 25  # the quote, the card, the billing details saved, taxed again
+    assert place <= 15  # placed; the worker runs on commit, outside this request's count

@@ -240,9 +240,9 @@ def test_balance_page_checklist(client, contact_client, member, outsider):
 
 
 def test_change_page_query_count(contact_client, meeting, django_assert_num_queries):
-    with django_assert_num_queries(9):
-        # session, user, membership, subscription, plans + prices (2), assigned count, cart count,
-        # has quotes
+    with django_assert_num_queries(8):
+        # session, user, membership, subscription with its assigned count, plans + prices (2),
+        # cart count, has quotes
         contact_client.get(change_url(meeting))
 
 
