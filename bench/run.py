@@ -818,6 +818,8 @@ def main(argv=None) -> int:
     try:
         say(f"recreating {urlparse(args.database_url).path.lstrip('/')} …")
         server_version = recreate_database(args.database_url)
+        # The stored invoice PDFs belonged to the database just dropped (bench/settings.py).
+        shutil.rmtree(WORK / "media", ignore_errors=True)
         setup_django(args.database_url)
         from django.core.management import call_command
         from django.db import connections

@@ -43,5 +43,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # collectstatic writes here (var/ is ignored by git), not into the project's staticfiles/.
 STATIC_ROOT = BASE_DIR / "var" / "bench" / "staticfiles"
+# Invoice PDFs of the bench's own database, emptied with it (bench/run.py), never var/media.
+MEDIA_ROOT = str(BASE_DIR / "var" / "bench" / "media")
 # One line per request would cost the server more than some pages do.
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -185,6 +185,10 @@ LANGUAGE_COOKIE_HTTPONLY = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Where the default storage keeps files: the PDFs of issued invoices and credit notes
+# (checkout.documents). Never served by the web server: the PDF view checks the account first.
+# Several hosts share one folder (or point STORAGES["default"] at a shared object storage).
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -295,5 +299,7 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Seven "Step n" lines for every PDF rendered; its warnings and errors still show.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }

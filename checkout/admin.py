@@ -119,6 +119,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
     list_display = [
         "number",
+        "kind",
         "account",
         "issued_at",
         "status",
@@ -126,8 +127,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "next_retry_on",
         "buyer_country_name",
         "order",
+        "corrects",
     ]
-    list_filter = ["status", "year", "buyer_country"]
+    list_filter = ["kind", "status", "year", "buyer_country"]
     actions = ["retry_payment", "void"]
 
     @admin.action(description=_("Retry the payment of the open invoices now (default card)"))
@@ -169,7 +171,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         )
 
     search_fields = ["number", "account__name", "buyer_name", "buyer_vat_number", "order__number"]
-    list_select_related = ["account", "order"]
+    list_select_related = ["account", "order", "corrects"]
     date_hierarchy = "issued_at"
     buyer_country_name = country_column("buyer_country", _("buyer country"))
 

@@ -1,29 +1,51 @@
-"""Invoices: issued once per order, numbered without gaps per year, immutable afterwards."""
+"""The document of an order: an invoice, or a credit note when the order's total is negative
+(SPEC: "never an invoice with a negative total"). Issued once per order, numbered without gaps
+per year in the series of its kind, immutable afterwards; its PDF is rendered once, after the
+transaction commits (checkout.documents)."""
 
 from datetime import date
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import translation
 from moneyed import Money
 
 from billing_center.clock import moment_on
 from billing_center.numbering import next_number
 from checkout.billing import BillingDetails
-from checkout.models import Invoice, InvoiceStatus, Order
+from checkout.documents import render_document_pdf
+from checkout.models import (
+    NUMBER_SERIES,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Order,
+    OrderLineKind,
+)
 
 
 def issue_invoice(
     *, order: Order, billing: BillingDetails, today: date, amount_due: Money, paid: bool
 ) -> Invoice:
-    """The invoice of an order, with seller and buyer as they are now: paid, or open for
-    `amount_due` (a renewal whose charge was declined). Call it in the order's transaction: the
-    number is taken under its sequence's lock and rolls back with it."""
+    """The document of an order, with seller and buyer as they are now: an invoice, paid or
+    open for `amount_due` (a renewal whose charge was declined); or, for a negative total, a
+    credit note (its own series, credited to the balance by the order writer, referencing the
+    invoice it corrects). Call it in the order's transaction: the number is taken under its
+    sequence's lock and rolls back with it."""
     account = order.account
-    sequence, number = next_number(series="INV", year=today.year)
+    kind = InvoiceKind.CREDIT_NOTE if order.total.amount < 0 else InvoiceKind.INVOICE
+    credit_note = kind == InvoiceKind.CREDIT_NOTE
+    sequence, number = next_number(series=NUMBER_SERIES[kind], year=today.year)
     with translation.override(account.language):  # the country's name in the invoice's language
         buyer_address = "\n".join(billing.address_lines)
-    return Invoice.objects.create(
+    if credit_note:
+        status = InvoiceStatus.CREDITED
+    else:
+        status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
+    invoice = Invoice.objects.create(
         number=number,
+        kind=kind,
+        corrects=corrected_invoice(order) if credit_note else None,
         year=today.year,
         sequence=sequence,
         order=order,
@@ -38,7 +60,28 @@ def issue_invoice(
         buyer_country=billing.country,
         buyer_vat_number=order.buyer_vat_number,
         issued_at=moment_on(today),
-        status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
-        amount_due=amount_due,
-        paid_at=moment_on(today) if paid else None,
+        status=status,
+        amount_due=Money(0, order.total.currency) if credit_note else amount_due,
+        paid_at=moment_on(today) if status == InvoiceStatus.PAID else None,
+    )
+    transaction.on_commit(lambda: render_document_pdf.enqueue(invoice.pk))
+    return invoice
+
+
+def corrected_invoice(order: Order) -> Invoice | None:
+    """The invoice a credit note corrects: the invoice of the current period of what the order
+    credits — the latest paid invoice with a line on a credited subscription (the most recent
+    of them when the order credits several). None when there is none (a subscription set up by
+    staff or the demo data without an order)."""
+    credited = order.lines.filter(kind=OrderLineKind.PRORATION_CREDIT).values("subscription_id")
+    return (
+        Invoice.objects.filter(
+            account=order.account_id,
+            kind=InvoiceKind.INVOICE,
+            status=InvoiceStatus.PAID,
+            order__lines__subscription__in=credited,
+        )
+        .exclude(order=order)
+        .order_by("-issued_at", "-pk")
+        .first()
     )

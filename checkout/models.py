@@ -309,6 +309,44 @@ class Order(models.Model):
     def __str__(self):
         return self.number
 
+    @property
+    def changes_seats_only(self) -> bool:
+        """Does the order only change seat counts (each credited subscription keeps its plan and
+        cycle, and nothing else is bought)? Pages and emails then say "your seats are changed"."""
+        before, after = {}, {}
+        for line in self.lines.all():
+            if line.kind == OrderLineKind.PRORATION_CREDIT:
+                before[line.subscription_id] = (line.plan_name, line.cycle)
+            elif line.kind == OrderLineKind.CHANGE:
+                after[line.subscription_id] = (line.plan_name, line.cycle)
+            else:
+                return False
+        return bool(before) and before == after
+
+    @property
+    def lines_with_seats_to_assign(self) -> list["OrderLine"]:
+        """One line per subscription that has more seats after the order than before (a new
+        subscription, seats added): the confirmation page and email link each to its seat
+        assignment. A decrease has nothing to assign."""
+        lines = list(self.lines.all())
+        seats_before = {
+            line.subscription_id: line.seat_count
+            for line in lines
+            if line.kind == OrderLineKind.PRORATION_CREDIT
+        }
+        found = {}
+        for line in lines:
+            if line.kind == OrderLineKind.PRORATION_CREDIT or line.subscription_id in found:
+                continue
+            if line.kind == OrderLineKind.RENEWAL:
+                continue
+            if line.kind == OrderLineKind.CHANGE and line.seat_count <= seats_before.get(
+                line.subscription_id, 0
+            ):
+                continue
+            found[line.subscription_id] = line
+        return list(found.values())
+
 
 class OrderLineKind(models.TextChoices):
     NEW_SUBSCRIPTION = "new_subscription", _("New subscription")
@@ -363,12 +401,43 @@ class InvoiceStatus(models.TextChoices):
     OPEN = "open", _("Open")
     PAID = "paid", _("Paid")
     VOID = "void", _("Void")
+    # A credit note's only status: what it credits went to the account balance when it was
+    # issued. Nothing is ever owed on it.
+    CREDITED = "credited", _("Credited")
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+# The yearly numbering series of each kind of document (billing_center.numbering).
+NUMBER_SERIES = {InvoiceKind.INVOICE: "INV", InvoiceKind.CREDIT_NOTE: "CN"}
 
 
 class Invoice(models.Model):
-    """The invoice of an order, with seller and buyer as they were when it was issued."""
+    """The document of an order, with seller and buyer as they were when it was issued: an
+    invoice, or — for an order whose total is negative — a credit note (SPEC: "never an invoice
+    with a negative total"). Both kinds share this table and everything an issued document
+    keeps; each kind has its own gapless yearly series ("INV-2026-000042", "CN-2026-000001").
+
+    A credit note `corrects` the invoice of the period it credits: the latest paid invoice with
+    a line on a subscription the order credits (the most recent of them when the order credits
+    several). A credit note is never open: its status is `credited` from the start.
+    """
 
     number = models.CharField(_("number"), max_length=20, unique=True)
+    kind = models.CharField(
+        _("kind"), max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE
+    )
+    corrects = models.ForeignKey(
+        "self",
+        verbose_name=_("corrected invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
+    )
     year = models.PositiveSmallIntegerField(_("year"))
     sequence = models.PositiveIntegerField(_("sequence"))
     order = models.OneToOneField(
@@ -405,23 +474,47 @@ class Invoice(models.Model):
     next_retry_on = models.DateField(_("next retry"), null=True, blank=True)
     # Set while a billing-run worker retries its payment (billing_center.claims).
     dunning_lease_until = models.DateTimeField(_("retried until"), null=True, blank=True)
+    # The PDF, rendered once after the document is issued (checkout.documents) and served from
+    # the storage ever after: an issued document never changes, so neither does its PDF.
+    pdf = models.FileField(_("PDF"), max_length=200, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
-        ordering = ["-year", "-sequence"]
+        ordering = ["-issued_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "sequence"], name="invoice_sequence_unique_per_year"
+                fields=["kind", "year", "sequence"], name="invoice_sequence_unique_per_kind_year"
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="invoice_sequence_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=InvoiceKind.values), name="invoice_kind_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=InvoiceStatus.values), name="invoice_status_valid"
             ),
             models.CheckConstraint(
                 condition=~Q(status="open") | Q(amount_due__gt=0), name="invoice_open_owes"
             ),
+            # A credit note is credited from the start and owes nothing; an invoice never is.
+            models.CheckConstraint(
+                condition=Q(kind="credit_note", status="credited", amount_due=0)
+                | (Q(kind="invoice") & ~Q(status="credited")),
+                name="invoice_credit_note_credited",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="credit_note") | Q(corrects__isnull=True),
+                name="invoice_only_credit_notes_correct",
+            ),
         ]
 
     def __str__(self):
         return self.number
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def pdf_filename(self) -> str:
+        return f"{self.number}.pdf"

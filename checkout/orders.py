@@ -1,7 +1,8 @@
 """The one order writer. Checkout, the corporate service-order worker and renewals all record
 what they sold through `write_order`: the order and its lines (a snapshot of prices and tax),
-what each line does to the account's subscriptions, the credit used or added, the invoice and
-the audit event — in the caller's transaction, under the caller's locks, or not at all."""
+what each line does to the account's subscriptions, the credit used or added, the invoice (a
+credit note when the total is negative: checkout.invoicing) and the audit event — in the
+caller's transaction, under the caller's locks, or not at all."""
 
 from datetime import date
 
@@ -101,7 +102,11 @@ def write_order(
         account=account,
         action=AuditAction.ORDER_PLACED,
         target=order,
-        after={"total": order.total, "charged": order.amount_charged, "invoice": invoice.number},
+        after={
+            "total": order.total,
+            "charged": order.amount_charged,
+            "credit_note" if invoice.is_credit_note else "invoice": invoice.number,
+        },
     )
     return order
 

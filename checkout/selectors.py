@@ -21,17 +21,25 @@ def orders_for_display() -> QuerySet[Order]:
 
 
 def invoices_of_account(*, account) -> QuerySet[Invoice]:
+    """Invoices and credit notes, newest first (two numbering series: by date, not number)."""
     return (
         Invoice.objects.filter(account=account)
         .select_related("order")
-        .order_by("-year", "-sequence")
+        .order_by("-issued_at", "-pk")
     )
 
 
 def invoices_for_display() -> QuerySet[Invoice]:
-    return Invoice.objects.select_related("order__payment_method", "account").prefetch_related(
+    return Invoice.objects.select_related(
+        "order__payment_method", "account", "corrects"
+    ).prefetch_related(
         Prefetch("order__lines", queryset=OrderLine.objects.select_related("product"))
     )
+
+
+def invoice_pdfs() -> QuerySet[Invoice]:
+    """What serving a document's stored PDF reads: its number and the stored file's name."""
+    return Invoice.objects.only("pk", "number", "year", "pdf", "account_id")
 
 
 def order_of_cart_version(*, cart, version) -> Order | None:

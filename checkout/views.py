@@ -4,8 +4,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,6 +14,7 @@ from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
 from checkout.billing import BillingDetails
+from checkout.documents import open_document_pdf
 from checkout.forms import CheckoutForm, NewCardForm, PayInvoiceForm
 from checkout.gateway import PaymentDeclined, get_gateway
 from checkout.invoice_payments import InvoicePaymentError
@@ -174,6 +173,8 @@ def pay_invoice(request, number: str):
     invoice = get_for_account(
         selectors.invoices_for_display(), account=request.account, number=number
     )
+    if invoice.is_credit_note:  # nothing is ever paid on a credit note
+        return redirect("checkout:invoice_detail", number=invoice.number)
     if invoice.status != InvoiceStatus.OPEN:
         return render(request, "checkout/pay_invoice.html", {"invoice": invoice, "form": None})
     cards = list(selectors.saved_cards(account=request.account))
@@ -209,19 +210,12 @@ def pay_invoice(request, number: str):
 @require_GET
 @billing_contact_required
 def invoice_pdf(request, number: str):
-    """The invoice as a PDF, in the language it was issued in (the account's)."""
-    from weasyprint import HTML
-
-    invoice = get_for_account(
-        selectors.invoices_for_display(), account=request.account, number=number
-    )
-    with translation.override(invoice.language):
-        html = render_to_string(
-            "checkout/invoice_pdf.html", {"invoice": invoice, "order": invoice.order}
-        )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
+    """The invoice or credit note as a PDF, in the language it was issued in (the account's):
+    the copy stored when it was issued (checkout.documents)."""
+    invoice = get_for_account(selectors.invoice_pdfs(), account=request.account, number=number)
+    with open_document_pdf(invoice) as pdf:
+        response = HttpResponse(pdf.read(), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{invoice.pdf_filename}"'
     return response
 
 

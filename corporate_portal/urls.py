@@ -6,6 +6,7 @@ from corporate_portal import views
 quote_patterns = [
     path("quotes/", views.quote_list, name="quotes"),
     path("quotes/<str:number>/", views.quote_detail, name="quote_detail"),
+    path("quotes/<str:number>/pdf/", views.quote_pdf, name="quote_pdf"),
     path("quotes/<str:number>/reject/", views.reject_quote, name="reject_quote"),
     path("quotes/<str:number>/payment/", views.proceed_to_payment, name="payment"),
     path("service-orders/", views.service_order_list, name="service_orders"),
@@ -17,5 +18,6 @@ corporate_patterns = [
     path("", views.subscriptions, name="subscriptions"),
     path("add-seats/", views.add_seats, name="add_seats"),
     path("payment-method/", views.payment_method, name="payment_method"),
+    path("invoices/", views.invoice_list, name="invoices"),
     *quote_patterns,
 ]

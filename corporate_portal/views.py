@@ -5,6 +5,8 @@ in `billing_center.access.billing_contact_required`."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +15,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from billing_center.access import billing_contact_required, get_for_account
 from checkout.billing import BillingDetails
-from checkout.selectors import saved_cards
+from checkout.selectors import invoices_of_account, saved_cards
 from corporate_portal import selectors, services
+from corporate_portal.documents import quote_pdf as render_quote_pdf
 from corporate_portal.forms import AddSeatsForm, PaymentForm
 from corporate_portal.models import QuoteStatus, ServiceOrderStatus
 from corporate_portal.rules import eligibility_problem, product_problem
@@ -108,6 +111,17 @@ def quote_detail(request, number: str):
         "corporate_portal/quote_detail.html",
         {"quote": quote, "ns": _ns(request), "is_open": quote.status == QuoteStatus.OPEN},
     )
+
+
+@require_GET
+@billing_contact_required
+def quote_pdf(request, number: str):
+    """The quote as a PDF in the account's language, as it stands now (corporate_portal.documents
+    says why it is not stored)."""
+    quote = get_for_account(selectors.quote_for_display(), account=request.account, number=number)
+    response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{quote.number}.pdf"'
+    return response
 
 
 @require_POST
@@ -207,6 +221,20 @@ def place_service_order(request, pk: int):
         ),
     )
     return redirect(f"{_ns(request)}:service_order_detail", pk=service_order.pk)
+
+
+INVOICES_PAGE_SIZE = 50
+
+
+@require_GET
+@billing_contact_required
+def invoice_list(request):
+    """The account's invoices (its service orders', its renewals'), each opening the invoice page
+    and PDF the two portals share (billing_center.access.SHARED_VIEWS)."""
+    page = Paginator(invoices_of_account(account=request.account), INVOICES_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "corporate_portal/invoices.html", {"page": page})
 
 
 @require_http_methods(["GET", "POST"])

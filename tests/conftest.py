@@ -41,6 +41,13 @@ def _frozen_clock(request):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Stored files (invoice PDFs) go to a folder of the test's own, never to var/media: two
+    tests both issue INV-2026-000001."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def _fail_without_browser():
     pytest.fail(f"BROWSER_REQUIRED=1 but there is no Chromium at {CHROMIUM}")

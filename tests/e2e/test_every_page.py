@@ -353,6 +353,13 @@ def test_corporate_contact_walks_every_portal_page(
     audit.check("service-order-placed")
     page.goto(f"{live_server.url}/corporate/service-orders/")
     audit.check("service-orders")
+    # The service order's invoice (the worker ran in the request: ImmediateBackend), in the
+    # portal's list and on the invoice page the two portals share.
+    page.goto(f"{live_server.url}/corporate/invoices/")
+    audit.check("invoices")
+    page.locator("main a[href*='/billing/invoices/INV-']").first.click()
+    expect(page.locator(".invoice")).to_be_visible()
+    audit.check("invoice")
     page.goto(f"{live_server.url}/corporate/payment-method/")
     audit.check("payment-method")
     page.context.close()
