@@ -174,15 +174,16 @@ PAGES = {
 }
 
 
-@pytest.mark.parametrize("page", sorted(PAGES))
-def test_pages_do_not_grow_with_the_account(client, small, grown, page):
-    url, budget = PAGES[page]
+# (not "page": that name is pytest-playwright's fixture, which would make these browser tests)
+@pytest.mark.parametrize("page_name", sorted(PAGES))
+def test_pages_do_not_grow_with_the_account(client, small, grown, page_name):
+    url, budget = PAGES[page_name]
     _account, small_contact, small_subs = small
     _account, grown_contact, grown_subs = grown
     with_little = count(client, small_contact, "GET", url(small_subs))
     with_much = count(client, grown_contact, "GET", url(grown_subs))
-    assert with_much == with_little, (page, with_little, with_much)
-    assert with_much <= budget, (page, with_much)
+    assert with_much == with_little, (page_name, with_little, with_much)
+    assert with_much <= budget, (page_name, with_much)
 
 
 def test_the_invoices_list_is_paginated(client, grown):
@@ -286,12 +287,12 @@ def corporate(subscriptions: int, seats_each: int):
 
 
 @pytest.mark.parametrize(
-    "page", ["corporate:subscriptions", "corporate:add_seats", "corporate:quotes"]
+    "page_name", ["corporate:subscriptions", "corporate:add_seats", "corporate:quotes"]
 )
-def test_corporate_pages_do_not_grow(client, page):
+def test_corporate_pages_do_not_grow(client, page_name):
     few, many = corporate(1, 2), corporate(30, 2)
-    with_little = count(client, few[1], "GET", reverse(page))
-    with_much = count(client, many[1], "GET", reverse(page))
+    with_little = count(client, few[1], "GET", reverse(page_name))
+    with_much = count(client, many[1], "GET", reverse(page_name))
     assert with_much == with_little
     assert with_much <= 10
 
