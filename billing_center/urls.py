@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from billing_center import views
 from billing_center.forms import LoginForm
+from cart import urls as cart_urls
+from checkout.urls import cart_patterns
 from corporate_portal.urls import corporate_patterns, quote_patterns
 from subscriptions import views as subscription_views
 
@@ -35,7 +37,8 @@ urlpatterns = [
     ),
     path("language/", views.set_language, name="set_language"),
     path("billing/", include("subscriptions.urls")),
-    path("billing/", include("cart.urls")),
+    # The cart's namespace: its edits (cart) and its page, priced by checkout (checkout.urls).
+    path("billing/", include(([*cart_urls.urlpatterns, *cart_patterns], "cart"))),
     path("billing/", include("checkout.urls")),
     path("billing/activity/", subscription_views.activity, name="activity"),
     path("billing/", include((quote_patterns, "billing_quotes"))),

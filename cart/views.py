@@ -1,4 +1,5 @@
-"""Add New Subscription (SPEC flow A steps 1–5) and the cart."""
+"""Add New Subscription (SPEC flow A steps 1–5) and the cart's edits. The cart page itself is
+checkout.views.cart_detail: it is priced by checkout's pricing, which this layer cannot import."""
 
 from urllib.parse import urlencode
 
@@ -215,36 +216,6 @@ def start_trial(request, slug: str):
         "cart/start_trial.html",
         {"product": product, "plan": plan, "seat_count": seat_count, "trial_end": trial_end},
     )
-
-
-@require_GET
-@billing_contact_required
-def cart_detail(request):
-    cart = selectors.cart_with_items(owner=request.user)
-    items = list(cart.items.all()) if cart else []
-    today = timezone.localdate()
-    rows = []
-    for item in items:
-        plans = selectors.plans_sold_in(product=item.product, currency=request.account.currency)
-        price = unit_price(plan=item.plan, cycle=item.cycle, currency=request.account.currency)
-        rows.append(
-            {
-                "item": item,
-                "unit_price": price,
-                "amount": price * item.seat_count,
-                "period_end": period_end(today, item.cycle),
-                "form": CartItemForm(
-                    initial={
-                        "plan": item.plan_id,
-                        "cycle": item.cycle,
-                        "seat_count": item.seat_count,
-                    },
-                    plans=plans,
-                    prefix=f"item-{item.pk}",
-                ),
-            }
-        )
-    return render(request, "cart/cart.html", {"rows": rows, "today": today})
 
 
 def _cart_item(request, pk) -> CartItem:

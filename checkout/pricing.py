@@ -73,6 +73,11 @@ class PricedLine:
     def is_credit(self) -> bool:
         return self.kind == OrderLineKind.PRORATION_CREDIT
 
+    @property
+    def kind_label(self) -> str:
+        """What the line is, in the active language ("Credit for the unused time"…)."""
+        return OrderLineKind(self.kind).label
+
 
 @dataclass(frozen=True)
 class OrderPricing:

@@ -4,6 +4,12 @@ from checkout import views
 
 app_name = "checkout"
 
+# The cart page, priced as the checkout prices it: in the "cart" namespace ("cart:detail"), next
+# to the cart's own edits (billing_center.urls joins them).
+cart_patterns = [
+    path("cart/", views.cart_detail, name="detail"),
+]
+
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("subscriptions/<int:pk>/change/", views.change_subscription, name="change_subscription"),

@@ -1,4 +1,6 @@
-"""Checkout (SPEC A.7–A.9), the order confirmation and invoices."""
+"""The cart page and checkout (SPEC A.6–A.9), the order confirmation and invoices."""
+
+from collections import defaultdict
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,7 +11,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
-from cart.forms import ChangeForm
+from cart.forms import CartItemForm, ChangeForm
 from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
@@ -23,10 +25,58 @@ from checkout.models import InvoiceStatus, PaymentPurpose
 from checkout.payment_methods import NewCard, add_payment_method, set_default_payment_method
 from checkout.payments import PaymentFailed, PaymentPending, settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
+from checkout.pricing import PricingError
 from checkout.tax import MissingVatRate
 from subscriptions import selectors as subscription_selectors
 from subscriptions import services as subscription_services
 from subscriptions.models import SubscriptionStatus
+
+
+@require_GET
+@billing_contact_required
+def cart_detail(request):
+    """The cart (SPEC A.6), priced exactly as the checkout page prices it (preview_order): per
+    item its lines (a change: the credit for the unused time, then the new period), then the
+    subtotal, the VAT with its mention, the total, the credit applied and the total due."""
+    account = request.account
+    cart = cart_with_items(owner=request.user)
+    items = list(cart.items.all()) if cart is not None else []
+    pricing, problem = None, None
+    if items:
+        try:
+            pricing = preview_order(cart=cart, billing=BillingDetails.of_account(account))
+        except MissingVatRate:
+            problem = _("We cannot sell to your country right now. Please contact us.")
+        except PricingError as error:
+            problem = str(error)
+    # One item per product in a cart (its lines are those of its product: a credit line's plan
+    # is the subscription's, of the same product).
+    lines = defaultdict(list)
+    for line in pricing.lines if pricing is not None else ():
+        lines[line.plan.product_id].append(line)
+    rows = []
+    for item in items:
+        plans = plans_sold_in(product=item.product, currency=account.currency)
+        item_lines = lines[item.product_id]
+        rows.append(
+            {
+                "item": item,
+                "lines": item_lines,
+                "amount": sum((line.amount for line in item_lines[1:]), item_lines[0].amount)
+                if item_lines
+                else None,
+                "form": CartItemForm(
+                    initial={
+                        "plan": item.plan_id,
+                        "cycle": item.cycle,
+                        "seat_count": item.seat_count,
+                    },
+                    plans=plans,
+                    prefix=f"item-{item.pk}",
+                ),
+            }
+        )
+    return render(request, "cart/cart.html", {"rows": rows, "pricing": pricing, "problem": problem})
 
 
 def _initial(account, cart, pricing, cards):

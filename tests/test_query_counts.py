@@ -252,6 +252,31 @@ def test_the_checkout_page_does_not_grow_with_the_account(client, small, grown):
     assert with_much <= 10
 
 
+def test_the_cart_page_does_not_grow_with_the_account(client, small, grown):
+    def cart_page(account, contact, subs):
+        # A seat change of one of the account's subscriptions and a new product: priced (the
+        # change with its credit line) as the checkout prices them.
+        cart = CartFactory(account=account, owner=contact)
+        sub = subs[0]
+        CartItemFactory(
+            cart=cart,
+            plan=sub.plan,
+            product=sub.product,
+            cycle=sub.cycle,
+            seat_count=sub.seat_count + 2,
+            subscription=sub,
+        )
+        CartItemFactory(cart=cart, seat_count=3)
+        return count(client, contact, "GET", reverse("cart:detail"))
+
+    with_little, with_much = cart_page(*small), cart_page(*grown)
+    assert with_much == with_little
+    # session, user, membership; the cart, its items with plans, products and subscriptions,
+    # the plans' prices; the VAT rate; each item's plans sold with their prices (2 × 2, for the
+    # item's Change form); cart count, has quotes
+    assert with_much <= 13
+
+
 def test_a_seat_change_post_does_not_grow_with_the_account(client, small, grown):
     def change(account, contact, subs):
         sub = subs[0]
