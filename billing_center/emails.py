@@ -6,13 +6,18 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 
-def send_templated_email(*, to: list[str], template: str, context: dict, language: str) -> None:
-    """Render templates/emails/<template>_subject.txt, .txt and .html in `language` and send."""
+def send_templated_email(
+    *, to: list[str], template: str, context: dict, language: str, cc: list[str] | None = None
+) -> None:
+    """Render templates/emails/<template>_subject.txt, .txt and .html in `language` and send,
+    copied to `cc` if given."""
     with translation.override(language):
         context = {**context, "site_url": settings.SITE_URL, "LANGUAGE_CODE": language}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, to=to)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=text, to=to, cc=cc or []
+    )
     message.attach_alternative(html, "text/html")
     message.send()

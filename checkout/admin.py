@@ -28,9 +28,19 @@ CARD_FIELDS = [
     "is_default",
     "gateway_token",
     "created_at",
+    "removed_at",
 ]
 # What the gateway tokenised is the card's evidence; staff only rename or choose the default.
-CARD_READONLY_FIELDS = ["brand", "last4", "exp_month", "exp_year", "gateway_token", "created_at"]
+# A removed card stays removed (the billing contact removed it; it is never the default again).
+CARD_READONLY_FIELDS = [
+    "brand",
+    "last4",
+    "exp_month",
+    "exp_year",
+    "gateway_token",
+    "created_at",
+    "removed_at",
+]
 
 
 @admin.register(PaymentMethod)

@@ -3,12 +3,15 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from billing_center.addresses import format_address
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, User
 from checkout.tax import TaxDecision, decide_tax
+from subscriptions.invoice_recipients import invoice_cc_problem
+from subscriptions.locks import lock_account
 from subscriptions.models import Account
 from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_is_valid
 
@@ -99,3 +102,36 @@ def save_billing_details(*, account: Account, billing: BillingDetails, actor: Us
         before={f: before[f] for f in changed},
         after={f: after[f] for f in changed},
     )
+
+
+class BillingInformationError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def update_billing_information(
+    *, account: Account, billing: BillingDetails, invoice_cc_emails: list[str], actor: User | None
+) -> Account:
+    """The Billing information page: the billing details, saved as checkout saves them, and the
+    extra invoice email recipients; both audited, both for the next invoice (issued invoices
+    keep the details they were issued with). Refused whole if the recipients are not valid."""
+    problem = invoice_cc_problem(invoice_cc_emails)
+    if problem:
+        raise BillingInformationError(problem)
+    with transaction.atomic():
+        account = lock_account(account.pk)
+        save_billing_details(account=account, billing=billing, actor=actor)
+        before = list(account.invoice_cc_emails)
+        if before != invoice_cc_emails:
+            account.invoice_cc_emails = list(invoice_cc_emails)
+            account.save(update_fields=["invoice_cc_emails"])
+            record_audit_event(
+                actor=actor,
+                account=account,
+                action=AuditAction.CHANGED,
+                target=account,
+                before={"invoice_cc_emails": ", ".join(before)},
+                after={"invoice_cc_emails": ", ".join(invoice_cc_emails)},
+            )
+    return account

@@ -7,6 +7,7 @@ from django_tasks import task
 from billing_center.emails import send_templated_email
 from checkout.gateway import DECLINE_MESSAGES
 from checkout.models import Invoice, Order
+from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
 
 
@@ -29,6 +30,7 @@ def send_order_confirmation_email(order_id: int) -> None:
         recipients.append(order.placed_by.email)
     send_templated_email(
         to=recipients,
+        cc=invoice_cc_recipients(order.account, to=recipients),
         template="order_confirmation",
         context={"order": order, "account": order.account, "invoice": order.invoice},
         language=order.account.language,
@@ -36,9 +38,13 @@ def send_order_confirmation_email(order_id: int) -> None:
 
 
 def _invoice_email(invoice: Invoice, template: str, **context) -> None:
+    """An email about an invoice or credit note: to the billing contacts, copied to the
+    account's extra invoice recipients."""
     account = invoice.account
+    recipients = billing_contact_emails(account)
     send_templated_email(
-        to=billing_contact_emails(account),
+        to=recipients,
+        cc=invoice_cc_recipients(account, to=recipients),
         template=template,
         context={"invoice": invoice, "order": invoice.order, "account": account, **context},
         language=account.language,

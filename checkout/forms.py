@@ -1,12 +1,18 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_countries.fields import CountryField
 from stdnum import luhn
 
 from billing_center.widgets import CountrySelect
 from checkout.billing import BILLING_FIELDS, BillingDetails
 from checkout.payment_methods import NewCard
+from subscriptions.invoice_recipients import (
+    MAX_INVOICE_CC_EMAILS,
+    invoice_cc_problem,
+    split_invoice_cc_emails,
+)
 from subscriptions.vat import compact_vat_number, vat_number_problem
 
 NEW_CARD = "new"
@@ -51,6 +57,35 @@ class BillingDetailsForm(forms.Form):
     def billing_details(self) -> BillingDetails:
         data = self.cleaned_data
         return BillingDetails(**{field: data[field] for field in BILLING_FIELDS})
+
+
+class BillingInformationForm(BillingDetailsForm):
+    """The Billing information page: the billing details, and who else gets the invoice
+    emails."""
+
+    invoice_cc_emails = forms.CharField(
+        label=_("Invoice email recipients (cc)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "email"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice_cc_emails"].help_text = ngettext(
+            "Up to %(count)d address. It gets a copy of every invoice and credit note email, "
+            "in addition to the billing contact.",
+            "Up to %(count)d addresses, one per line. They get a copy of every invoice and "
+            "credit note email, in addition to the billing contact.",
+            MAX_INVOICE_CC_EMAILS,
+        ) % {"count": MAX_INVOICE_CC_EMAILS}
+
+    def clean_invoice_cc_emails(self) -> list[str]:
+        addresses = split_invoice_cc_emails(self.cleaned_data["invoice_cc_emails"])
+        problem = invoice_cc_problem(addresses)
+        if problem:
+            raise forms.ValidationError(problem)
+        return addresses
 
 
 class CardPaymentForm(forms.Form):

@@ -41,6 +41,9 @@ class PaymentMethod(models.Model):
     gateway_token = models.CharField(_("gateway token"), max_length=100, unique=True)
     is_default = models.BooleanField(_("default"), default=False)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
+    # A removed card is kept for the orders, invoices and service orders it paid (they name it),
+    # but is never offered, charged nor the default again.
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("payment method")
@@ -66,6 +69,10 @@ class PaymentMethod(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(brand__in=CardBrand.values), name="payment_method_brand_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(is_default=False),
+                name="payment_method_removed_is_not_default",
             ),
         ]
 

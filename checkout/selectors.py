@@ -1,4 +1,4 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from checkout.models import (
     Invoice,
@@ -8,10 +8,24 @@ from checkout.models import (
     PaymentAttempt,
     PaymentMethod,
 )
+from subscriptions.models import Subscription, SubscriptionStatus
 
 
 def saved_cards(*, account) -> QuerySet[PaymentMethod]:
-    return PaymentMethod.objects.filter(account=account).order_by("-is_default", "-created_at")
+    """The cards the account can pay with (removed ones are kept for history, not offered)."""
+    return PaymentMethod.objects.filter(account=account, removed_at__isnull=True).order_by(
+        "-is_default", "-created_at"
+    )
+
+
+def subscriptions_renewing_on_default_card(*, account) -> QuerySet[Subscription]:
+    """The subscriptions whose next charge goes to the account's default card: active ones that
+    renew at period end (checkout.renewals) and past-due ones whose open invoice is retried
+    (checkout.invoice_payments)."""
+    return Subscription.objects.filter(account=account).filter(
+        Q(status=SubscriptionStatus.ACTIVE, cancel_at_period_end=False)
+        | Q(status=SubscriptionStatus.PAST_DUE)
+    )
 
 
 def orders_for_display() -> QuerySet[Order]:

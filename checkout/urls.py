@@ -21,6 +21,12 @@ urlpatterns = [
         views.make_default_payment_method,
         name="make_default_payment_method",
     ),
+    path(
+        "payment-methods/<int:pk>/remove/",
+        views.remove_payment_method_view,
+        name="remove_payment_method",
+    ),
+    path("billing-information/", views.billing_information, name="billing_information"),
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice_pdf"),

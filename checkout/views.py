@@ -15,14 +15,21 @@ from cart.forms import CartItemForm, ChangeForm
 from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
-from checkout.billing import BillingDetails
+from checkout.billing import BillingDetails, BillingInformationError, update_billing_information
 from checkout.documents import open_document_pdf
-from checkout.forms import CheckoutForm, NewCardForm, PayInvoiceForm
+from checkout.forms import BillingInformationForm, CheckoutForm, NewCardForm, PayInvoiceForm
 from checkout.gateway import PaymentDeclined, get_gateway
 from checkout.invoice_payments import InvoicePaymentError
 from checkout.invoice_payments import pay_invoice as pay_invoice_service
 from checkout.models import InvoiceStatus, PaymentPurpose
-from checkout.payment_methods import NewCard, add_payment_method, set_default_payment_method
+from checkout.payment_methods import (
+    NewCard,
+    PaymentMethodError,
+    add_payment_method,
+    removal_problem,
+    remove_payment_method,
+    set_default_payment_method,
+)
 from checkout.payments import PaymentFailed, PaymentPending, settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
 from checkout.pricing import PricingError
@@ -306,9 +313,65 @@ def make_default_payment_method(request, pk: int):
     card = get_for_account(
         selectors.saved_cards(account=request.account), account=request.account, pk=pk
     )
-    set_default_payment_method(payment_method=card, actor=request.user)
-    messages.success(request, _("%(card)s is now your default card.") % {"card": card})
+    try:
+        set_default_payment_method(payment_method=card, actor=request.user)
+    except PaymentMethodError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(card)s is now your default card.") % {"card": card})
     return redirect("checkout:payment_methods")
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def remove_payment_method_view(request, pk: int):
+    """Remove a card: a confirmation page, then the removal (refused for the default card while
+    a subscription renews on it)."""
+    card = get_for_account(
+        selectors.saved_cards(account=request.account), account=request.account, pk=pk
+    )
+    if request.method == "POST":
+        try:
+            remove_payment_method(payment_method=card, actor=request.user)
+        except PaymentMethodError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("%(card)s is removed.") % {"card": card})
+        return redirect("checkout:payment_methods")
+    return render(
+        request,
+        "checkout/remove_payment_method.html",
+        {"card": card, "problem": removal_problem(payment_method=card)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def billing_information(request):
+    """Company name, billing address, VAT number and who else gets the invoice emails: saved
+    for the next invoice through the service checkout uses."""
+    account = request.account
+    initial = {
+        **BillingDetails.of_account(account).__dict__,
+        "invoice_cc_emails": "\n".join(account.invoice_cc_emails),
+    }
+    form = BillingInformationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_billing_information(
+                account=account,
+                billing=form.billing_details(),
+                invoice_cc_emails=form.cleaned_data["invoice_cc_emails"],
+                actor=request.user,
+            )
+        except BillingInformationError as error:
+            form.add_error("invoice_cc_emails", error.message)
+        else:
+            messages.success(
+                request, _("Your billing information is saved. It applies to your next invoice.")
+            )
+            return redirect("checkout:billing_information")
+    return render(request, "checkout/billing_information.html", {"form": form, "account": account})
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,6 +22,7 @@ from checkout.tax import TaxDecision
 from corporate_portal.models import Quote, ServiceOrder, ServiceOrderStatus
 from corporate_portal.rules import CorporateError, admin_contact_problem
 from subscriptions import services as subscription_services
+from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.locks import lock_account, lock_live_subscriptions
 from subscriptions.selectors import billing_contact_emails
 
@@ -227,8 +228,10 @@ def _send_receipt(service_order_id: int) -> None:
         pk=service_order_id
     )
     account = service_order.account
+    recipients = billing_contact_emails(account)
     send_templated_email(
-        to=billing_contact_emails(account),
+        to=recipients,
+        cc=invoice_cc_recipients(account, to=recipients),  # the receipt carries the invoice
         template="service_order_receipt",
         context={"service_order": service_order, "order": service_order.order, "account": account},
         language=account.language,

@@ -110,6 +110,9 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             _("VAT"),
             {"fields": ["vat_number", "vat_number_validated_at", "vat_number_validation"]},
         ),
+        # The billing contact keeps this list on the Billing information page (its rule is in
+        # subscriptions.invoice_recipients).
+        (_("Invoice emails"), {"fields": ["invoice_cc_emails"]}),
         (_("Credit"), {"fields": ["credit_balance_amount", "created_at"]}),
     ]
 
@@ -120,6 +123,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "created_at",
             "vat_number_validated_at",
             "vat_number_validation",
+            "invoice_cc_emails",
         ]
         if obj is not None:
             readonly.append("currency")

@@ -41,6 +41,11 @@ class Account(models.Model):
     vat_number_validation = models.CharField(
         _("VAT number validated by"), max_length=100, blank=True
     )
+    # Extra addresses that get a copy (cc) of every invoice and credit-note email, besides the
+    # billing contacts; kept valid, distinct and few by subscriptions.invoice_recipients.
+    invoice_cc_emails = models.JSONField(
+        _("invoice email recipients (cc)"), default=list, blank=True
+    )
     portal = models.CharField(
         _("billing portal"), max_length=20, choices=Portal.choices, default=Portal.BILLING_CENTER
     )

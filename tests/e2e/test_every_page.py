@@ -226,6 +226,10 @@ def test_billing_contact_walks_every_billing_center_page(
     page.locator("main form[novalidate] button[type=submit]").click()
     expect_error_summary(page, words, "id_card_number")
     audit.check("payment-methods-error")
+    page.locator("main a[href$='/remove/']").first.click()
+    audit.check("remove-card")
+    page.goto(f"{live_server.url}/billing/billing-information/")
+    audit.check("billing-information")
 
     # Flow A: buy GoTo Training; a bad VAT number is shown at the top, with the focus on it.
     page.goto(f"{live_server.url}/billing/add/")
