@@ -143,9 +143,10 @@ class EventRenderer:
         if model is None:
             return None
         try:
-            return model._meta.get_field(key)
+            field = model._meta.get_field(key)
         except FieldDoesNotExist:
             return None
+        return field if field.concrete else None  # not a reverse relation of the same name
 
     def label(self, event: AuditEvent, key: str, context: Any) -> str:
         field = self.field(event, key)
