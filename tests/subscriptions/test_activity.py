@@ -34,6 +34,14 @@ pytestmark = pytest.mark.django_db
 SPEC_DAY = "2026-07-02 10:00:00+00:00"
 
 
+@pytest.fixture(autouse=True)
+def _language_back_to_the_default():
+    """The pages below are read as a French or an Italian user, whose language the middleware
+    activates for the thread: the tests after these start in the default language again."""
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def meeting(account):
     """GoTo Meeting Business, annual, 10 organizers, 4 assigned (the SPEC's example)."""
