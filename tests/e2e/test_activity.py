@@ -18,7 +18,7 @@ from tests.e2e.audit import PageAudit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CASES = [
-    ("fr", 390, "Organisateurs\u202f: 10 → 12", "Cycle de facturation"),
+    ("fr", 390, "Organisateurs\u202f: 10 → 12", "Début de la période en cours"),
     ("it", 1280, "Organizzatori: 10 → 12", "Inizio del periodo corrente"),
 ]
 
