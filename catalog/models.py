@@ -34,6 +34,17 @@ def seat_count_label(noun: str, count: int) -> str:
     return text % {"count": count}
 
 
+def seats_title(noun: str) -> str:
+    """What a product's seats are called as a heading or a field: "Organizers", "Agents"…"""
+    if noun == SeatNoun.AGENT:
+        return gettext("Agents")
+    if noun == SeatNoun.EXPERT:
+        return gettext("Experts")
+    if noun == SeatNoun.TECHNICIAN:
+        return gettext("Technicians")
+    return gettext("Organizers")
+
+
 def add_seats_label(noun: str) -> str:
     """The button on a subscription that changes its seats: "Add Organizers", "Add Agents"…"""
     if noun == SeatNoun.AGENT:

@@ -18,7 +18,7 @@ from checkout.models import Order, OrderLine, OrderLineKind, PaymentMethod
 from checkout.pricing import OrderPricing, PricedLine
 from subscriptions import services as subscription_services
 from subscriptions.ledger import move_credit
-from subscriptions.models import Account, Subscription, SubscriptionStatus
+from subscriptions.models import Account, CreditKind, Subscription, SubscriptionStatus
 from subscriptions.seats import SeatCountError
 from subscriptions.services import Terms
 from subscriptions.vat import compact_vat_number
@@ -84,14 +84,14 @@ def write_order(
         move_credit(
             account=account,
             amount=-pricing.credit_applied,
-            description=_("Credit used for order %(number)s") % {"number": order.number},
+            kind=CreditKind.USED_FOR_ORDER,
             order=order,
         )
     if pricing.credit_added.amount:
         move_credit(
             account=account,
             amount=pricing.credit_added,
-            description=_("Credit from order %(number)s") % {"number": order.number},
+            kind=CreditKind.FROM_ORDER,
             order=order,
         )
     invoice = issue_invoice(

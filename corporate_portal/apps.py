@@ -9,7 +9,7 @@ class CorporatePortalConfig(AppConfig):
     def ready(self):
         from checkout import payments
         from checkout.models import PaymentPurpose
-        from corporate_portal import processing
+        from corporate_portal import activity, processing  # noqa: F401 (activity registers)
 
         # The reconciliation ends service orders whose worker run is gone (checkout.payments).
         payments.register_resumer(PaymentPurpose.SERVICE_ORDER, processing.resume_service_order)

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from billing_center.admin import AuditedAdminMixin, country_column
 from billing_center.money import format_money
+from subscriptions.activity import credit_entry_description
 from subscriptions.models import (
     Account,
     CreditEntry,
@@ -259,10 +260,15 @@ class TrialAdmin(admin.ModelAdmin):
 class CreditEntryAdmin(admin.ModelAdmin):
     """The credit ledger: the account's balance is the sum of these rows, so none is edited."""
 
-    list_display = ["created_at", "account", "amount", "description", "order"]
+    list_display = ["created_at", "account", "amount", "why", "order"]
+    list_filter = ["kind"]
     search_fields = ["account__name", "description", "order__number"]
     list_select_related = ["account", "order"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("description"))
+    def why(self, entry):
+        return credit_entry_description(entry)
 
     def has_add_permission(self, request):
         return False

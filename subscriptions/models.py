@@ -324,10 +324,20 @@ class Trial(models.Model):
         return f"{self.account} · {self.product}"
 
 
+class CreditKind(models.TextChoices):
+    """Why credit moved; the page words it in the reader's language (subscriptions.activity)."""
+
+    USED_FOR_ORDER = "used_for_order", _("Credit used for an order")
+    FROM_ORDER = "from_order", _("Credit from an order")
+    # Entries written before the kinds, or by hand: their description says why.
+    OTHER = "other", _("Other")
+
+
 class CreditEntry(models.Model):
     """One movement of an account's credit balance: + credit given, − credit used.
 
     The balance on the account is the sum of these entries; both change in one transaction.
+    Why it moved is a code (`kind`) with its order, never a sentence in the writer's language.
     """
 
     account = models.ForeignKey(
@@ -336,7 +346,11 @@ class CreditEntry(models.Model):
     amount = MoneyField(
         _("amount"), max_digits=12, decimal_places=2, currency_choices=settings.CURRENCY_CHOICES
     )
-    description = models.CharField(_("description"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CreditKind.choices, default=CreditKind.OTHER
+    )
+    # Free text for OTHER entries only (older rows kept theirs).
+    description = models.CharField(_("description"), max_length=200, blank=True)
     order = models.ForeignKey(
         "checkout.Order",
         verbose_name=_("order"),

@@ -224,7 +224,7 @@ def invite_member(
         account=account,
         action=AuditAction.MEMBER_INVITED,
         target=user,
-        after={"email": email, "role": Role(role).label},
+        after={"email": email, "role": Role(role).value},
     )
     transaction.on_commit(
         lambda: send_invitation_email.enqueue(user.pk, actor.pk if actor else None)

@@ -6,7 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
+from billing_center.activity import describe_events
 from subscriptions import lifecycle, selectors, services
+from subscriptions.activity import credit_entry_description
 from subscriptions.forms import InviteForm, SeatUserForm
 
 
@@ -151,7 +153,12 @@ def account_balance(request):
     page = Paginator(selectors.credit_history(account=account), 50).get_page(
         request.GET.get("page")
     )
-    return render(request, "subscriptions/balance.html", {"account": account, "page": page})
+    entries = [(entry, credit_entry_description(entry)) for entry in page.object_list]
+    return render(
+        request,
+        "subscriptions/balance.html",
+        {"account": account, "page": page, "entries": entries},
+    )
 
 
 ACTIVITY_PAGE_SIZE = 50
@@ -163,7 +170,9 @@ def activity(request):
     page = Paginator(
         selectors.account_activity(account=request.account), ACTIVITY_PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    return render(request, "subscriptions/activity.html", {"page": page})
+    # Told in the reader's language now, from what each event stored (billing_center.activity).
+    events = describe_events(page.object_list)
+    return render(request, "subscriptions/activity.html", {"page": page, "events": events})
 
 
 @require_http_methods(["GET", "POST"])

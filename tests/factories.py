@@ -191,6 +191,7 @@ class CreditEntryFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     amount = Money(Decimal("10.00"), "EUR")
+    kind = "other"
     description = "Credit"
 
 

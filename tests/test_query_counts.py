@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from moneyed import Money
 
-from billing_center.models import NumberSequence, User
+from billing_center.models import AuditAction, AuditEvent, NumberSequence, User
 from catalog.models import BillingCycle
 from checkout.models import Invoice, Order, OrderLine
 from subscriptions.models import Membership, Role, SeatAssignment
@@ -106,6 +106,19 @@ def grow(account, *, subscriptions: int, seats_each: int, invoices: int):
         )
         for i, order in enumerate(orders)
     )
+    # The activity: a seat change of each subscription (their seat nouns are fetched per page).
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            account=account,
+            action=AuditAction.CHANGED,
+            object_type="subscriptions.subscription",
+            object_id=str(sub.pk),
+            object_repr=str(sub),
+            before={"seat_count": 1},
+            after={"seat_count": 2, "cycle": "monthly"},
+        )
+        for sub in subs
+    )
     return subs
 
 
@@ -158,8 +171,9 @@ PAGES = {
     # session, user, membership, the count for the pages, a page of invoices with their
     # orders, cart count, has quotes
     "invoices": (lambda subs: reverse("checkout:invoices"), 7),
-    # session, user, membership, a page of events, the count, cart count, has quotes
-    "activity": (lambda subs: reverse("activity"), 7),
+    # session, user, membership, a page of events, the count, the seat nouns of the page's
+    # subscriptions (billing_center.activity), cart count, has quotes
+    "activity": (lambda subs: reverse("activity"), 8),
     # session, user, membership, cards, cart count, has quotes
     "payment methods": (lambda subs: reverse("checkout:payment_methods"), 7),
     # session, user, membership, subscription, plans with prices, assigned count, price

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('checkout', '0010_credit_notes_and_stored_pdfs'),
-        ('subscriptions', '0004_invoice_cc_emails'),
+        ('subscriptions', '0006_invoice_cc_emails'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0003_lifecycle'),
+        ('subscriptions', '0005_activity_as_codes'),
     ]
 
     operations = [
