@@ -52,6 +52,10 @@ EXTRA_LABELS = {
     "ends_on": _("Ends on"),
 }
 
+# Keys that the audit log keeps for staff but a customer's activity never shows: a gateway's
+# secret reference to a card, the billing run's lease, a password hash.
+INTERNAL_KEYS = frozenset({"gateway_token", "billing_lease_until", "password", "last_login"})
+
 
 @dataclass(frozen=True)
 class EventText:
@@ -173,7 +177,7 @@ class EventRenderer:
         told = self.told_by_summary.get(event.action, set())
         result = []
         for key in dict.fromkeys([*event.before.keys(), *event.after.keys()]):
-            if key in told:
+            if key in told or key in INTERNAL_KEYS:
                 continue
             in_before, in_after = key in event.before, key in event.after
             if in_before and in_after and event.before[key] == event.after[key]:

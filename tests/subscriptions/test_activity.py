@@ -302,6 +302,24 @@ def test_an_unknown_key_never_shows_its_raw_name(account):
     assert told(event, "en").lines == ["Some old key: 3"]
 
 
+def test_internal_keys_a_staff_edit_recorded_are_never_told_to_the_customer(account):
+    """The audit log keeps the gateway's card reference and the billing run's lease for staff;
+    the customer's activity tells the card's expiry, never those."""
+    event = AuditEvent.objects.create(
+        account=account,
+        action=AuditAction.CHANGED,
+        object_type="checkout.paymentmethod",
+        object_id="999999",
+        before={"gateway_token": "tok_a", "exp_year": 2030},
+        after={"gateway_token": "tok_b", "exp_year": 2031},
+    )
+    lines = told(event, "en").lines
+    assert len(lines) == 1
+    assert "2030" in lines[0]
+    assert "2031" in lines[0]
+    assert not any("tok_" in line or "oken" in line for line in lines)
+
+
 def cells_text(html: str) -> str:
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", body))
