@@ -5,7 +5,6 @@ with the ORM in bulk; whatever has rules (orders, invoices, quotes, service orde
 the application's own services, so the pages show what they would show a real customer.
 """
 
-import itertools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -45,7 +44,6 @@ PASSWORD = "bench-pass-2026"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@vendor.test", "demo-pass-2026"  # from seed_demo
 # Every seat-change account holds this plan: the shared catalog rows of the deadlock.
 SEAT_CHANGE_PRODUCT, SEAT_CHANGE_PLAN = "goto-meeting", "Business"
-_serials = itertools.count(1)  # account numbers, unique within a run
 
 
 @dataclass
@@ -66,7 +64,10 @@ class Seeder:
     # -- rows ----------------------------------------------------------------------------------
 
     def account(self, *, label: str, currency="EUR", country="FR", portal=Portal.BILLING_CENTER):
-        serial = next(_serials)
+        # Unique in the database, not only in this process: the billing-run batches are seeded
+        # by later calls, and a second process seeding the same database must not collide on
+        # the users' emails or the cards' gateway references.
+        serial = (Account.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
         account = Account.objects.create(
             name=f"Bench {label} {serial:05d}",
             currency=currency,
