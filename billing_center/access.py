@@ -18,10 +18,17 @@ from django.utils.translation import gettext as _
 
 CORPORATE_NAMESPACE = "corporate"
 
-# Billing Center pages a corporate account may still read: the invoice its service order
-# produced, which Service Order Details and the receipt email link to (the corporate portal has
-# no invoice page of its own). Nothing here writes.
-SHARED_VIEWS = frozenset({"checkout:invoice_detail", "checkout:invoice_pdf"})
+# Billing Center pages a corporate account uses too: its invoices (linked from its Invoices
+# page, its service orders and the receipt email) and paying one left open by a declined
+# renewal on its automatic card ("Pay now", and the page that waits for an unknown outcome).
+SHARED_VIEWS = frozenset(
+    {
+        "checkout:invoice_detail",
+        "checkout:invoice_pdf",
+        "checkout:pay_invoice",
+        "checkout:payment_status",
+    }
+)
 
 
 def view_is_corporate(resolver_match) -> bool:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from billing_center.audit import record_audit_event
 from billing_center.claims import each_claimed
 from billing_center.models import AuditAction, User
-from checkout import payments
+from checkout import payments, selectors
 from checkout.emails import send_invoice_paid_email, send_payment_failed_email
 from checkout.gateway import PaymentDeclined, TokenizedCard
 from checkout.models import (
@@ -158,7 +158,7 @@ def resume_invoice_payment(attempt: PaymentAttempt) -> None:
     """The reconciliation's way to finish paying an invoice whose request is gone."""
     if attempt.status != AttemptStatus.CAPTURED or attempt.order_id is not None:
         return
-    invoice = Invoice.objects.filter(order__idempotency_key=attempt.reference).first()
+    invoice = selectors.invoice_paid_by(attempt)
     if invoice is None:
         return
     card = attempt.details.get("new_card")

@@ -7,6 +7,7 @@ from checkout.models import (
     OrderLine,
     PaymentAttempt,
     PaymentMethod,
+    PaymentPurpose,
 )
 from subscriptions.models import Subscription, SubscriptionStatus
 
@@ -69,6 +70,15 @@ def order_of_cart_version(*, cart, version) -> Order | None:
 
 def payment_attempts() -> QuerySet[PaymentAttempt]:
     return PaymentAttempt.objects.select_related("order", "payment_method")
+
+
+def invoice_paid_by(attempt: PaymentAttempt) -> Invoice | None:
+    """The invoice an invoice payment ("Pay now") was for: the one of the order it pays."""
+    if attempt.purpose != PaymentPurpose.INVOICE:
+        return None
+    return Invoice.objects.filter(
+        account=attempt.account_id, order__idempotency_key=attempt.reference
+    ).first()
 
 
 def open_invoices(*, account) -> QuerySet[Invoice]:

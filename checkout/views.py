@@ -190,7 +190,11 @@ def payment_status(request, public_id):
         if attempt.purpose == PaymentPurpose.INVOICE:
             return redirect("checkout:invoice_detail", number=attempt.order.invoice.number)
         return redirect("checkout:order_confirmation", number=attempt.order.number)
-    return render(request, "checkout/payment_status.html", {"attempt": attempt})
+    return render(
+        request,
+        "checkout/payment_status.html",
+        {"attempt": attempt, "invoice": selectors.invoice_paid_by(attempt)},
+    )
 
 
 @require_GET

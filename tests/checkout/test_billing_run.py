@@ -290,6 +290,86 @@ class TestDunning:
         subscription.refresh_from_db()
         assert subscription.current_period_end == date(2027, 1, 22)
 
+    def test_a_corporate_account_pays_its_open_invoice_from_its_portal(
+        self, client, settings, django_capture_on_commit_callbacks
+    ):
+        """A declined renewal on a corporate account's automatic card: its Subscriptions and
+        Invoices pages say so, and Pay now (the invoice page, the email's link) is open to it."""
+        account = AccountFactory(
+            portal=Portal.CORPORATE, country="US", currency="USD", language="fr"
+        )
+        contact = MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+        PaymentMethodFactory(
+            account=account, gateway_token="tok_sandbox_card_declined_0341", is_default=True
+        )
+        subscription = SubscriptionFactory(
+            account=account,
+            plan=plan_with_prices(currency="USD"),
+            unit_price=Money("100", "USD"),
+            cycle=BillingCycle.ANNUAL,
+            current_period_start=date(2025, 11, 22),
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            run_billing(today=date(2026, 11, 22))
+        invoice = Invoice.objects.get()
+        subscription.refresh_from_db()
+        assert (invoice.status, subscription.status) == (
+            InvoiceStatus.OPEN,
+            SubscriptionStatus.PAST_DUE,
+        )
+        pay_url = reverse("checkout:pay_invoice", args=[invoice.number])
+        [email] = [m for m in mail.outbox if invoice.number in m.subject]
+        assert pay_url in email.body
+
+        client.force_login(contact)
+        for page in ("corporate:subscriptions", "corporate:invoices"):
+            html = client.get(reverse(page)).content.decode()
+            assert "Paiement en retard" in html, page
+            assert pay_url in html, page
+        assert (
+            pay_url
+            in client.get(
+                reverse("checkout:invoice_detail", args=[invoice.number])
+            ).content.decode()
+        )
+        page = client.get(pay_url)
+        assert page.status_code == 200
+        assert reverse("corporate:invoices") in page.content.decode()  # its own Invoices page
+
+        # A timeout after the capture: the waiting page leads back to the invoice, then the
+        # reconciliation completes the payment.
+        settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture", "lookup_unavailable"]
+        card = {
+            "payment": "new",
+            "card_number": "4242 4242 4242 4242",
+            "card_expiry": "12/30",
+            "card_cvc": "123",
+            "cardholder_name": "Ada Globex",
+        }
+        response = client.post(pay_url, card)
+        assert response.status_code == 302
+        waiting = client.get(response.url)
+        html = waiting.content.decode()
+        assert waiting.status_code == 200
+        assert reverse("checkout:invoice_detail", args=[invoice.number]) in html
+        assert reverse("corporate:subscriptions") in html
+        assert reverse("checkout:checkout") not in html
+        settings.SANDBOX_GATEWAY_FAULTS = []
+        settings.PAYMENT_IN_FLIGHT_SECONDS = 0
+        with django_capture_on_commit_callbacks(execute=True):
+            reconcile_payments()
+        invoice.refresh_from_db()
+        subscription.refresh_from_db()
+        assert (invoice.status, subscription.status) == (
+            InvoiceStatus.PAID,
+            SubscriptionStatus.ACTIVE,
+        )
+        assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+        assert client.get(response.url).url == reverse(
+            "checkout:invoice_detail", args=[invoice.number]
+        )
+        assert pay_url not in client.get(reverse("corporate:subscriptions")).content.decode()
+
     def test_paying_while_past_due_stops_the_retries(self, account, declining_card):
         subscription_of(account, start=date(2026, 10, 22))
         run_billing(today=date(2026, 11, 22))

@@ -100,3 +100,64 @@ def test_acme_renews_then_pays_a_past_due_invoice(
     assert open_invoice.status == InvoiceStatus.PAID
     assert meeting.current_period_start > first_end  # two renewals: paid, then declined
     audit.assert_clean()
+
+
+@pytest.mark.parametrize(("language", "width"), [("en", 1280), ("fr", 390)])
+def test_globex_pays_a_declined_renewal_from_the_corporate_portal(
+    page: Page, live_server, demo, screenshot_dir, language, width
+):
+    """A corporate account renews on its automatic card too; when that card is declined, the
+    Corporate Billing Portal shows the open invoice and "Pay now" works there."""
+    from billing_center.models import User
+    from checkout.models import PaymentMethod
+
+    page.set_viewport_size({"width": width, "height": 900})
+    audit = PageAudit(
+        page=page, screenshot_dir=screenshot_dir, prefix=f"corporate-past-due-{language}-{width}"
+    )
+    User.objects.filter(email="billing@globex.test").update(language=language)
+    PaymentMethod.objects.filter(account__name="Globex Corp", is_default=True).update(
+        gateway_token="tok_sandbox_card_declined_0341"
+    )
+    due = (
+        Subscription.objects.filter(account__name="Globex Corp")
+        .order_by("current_period_end")
+        .first()
+    )
+    run_billing(due.current_period_end)
+    open_invoice = Invoice.objects.get(account__name="Globex Corp", status=InvoiceStatus.OPEN)
+    past_due = "Past due" if language == "en" else "Paiement en retard"
+    pay_now = "Pay now" if language == "en" else "Payer maintenant"
+
+    page.goto(f"{live_server.url}/login/")
+    page.locator("#id_username").fill("billing@globex.test")
+    page.locator("#id_password").fill("demo-pass-2026")
+    page.locator("main button[type=submit]").click()
+    banner = page.locator(".past-due-banner")
+    expect(banner).to_contain_text(past_due)
+    expect(banner).to_contain_text(open_invoice.number)
+    audit.check("subscriptions")
+
+    banner.get_by_role("link", name=pay_now).click()
+    expect(page).to_have_url(f"{live_server.url}/billing/invoices/{open_invoice.number}/pay/")
+    page.locator("input[name=payment][value=new]").check()
+    page.locator("#id_card_number").fill("4242 4242 4242 4242")
+    page.locator("#id_card_expiry").fill("12/30")
+    page.locator("#id_card_cvc").fill("123")
+    page.locator("#id_cardholder_name").fill("Dana Whitfield")
+    audit.check("pay-now")
+    page.locator("main form button[type=submit].button--primary").click()
+    expect(page.locator(".message")).to_contain_text(open_invoice.number)
+    audit.check("paid")
+
+    page.goto(f"{live_server.url}/corporate/invoices/")
+    expect(page.locator(".past-due-banner")).to_have_count(0)
+    expect(page.get_by_role("row", name=open_invoice.number)).to_contain_text(
+        "Paid" if language == "en" else "Payée"
+    )
+    audit.check("invoices")
+    open_invoice.refresh_from_db()
+    assert open_invoice.status == InvoiceStatus.PAID
+    due.refresh_from_db()
+    assert due.status == SubscriptionStatus.ACTIVE
+    audit.assert_clean()

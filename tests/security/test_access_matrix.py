@@ -34,9 +34,14 @@ PUBLIC = {
     "password_reset_complete",
     "set_language",
 }
-# Billing Center pages a corporate account may still read (billing_center.access.SHARED_VIEWS):
-# the invoice of its service order, linked from Service Order Details and the receipt email.
-SHARED_WITH_CORPORATE = {"checkout:invoice_detail", "checkout:invoice_pdf"}
+# Billing Center pages a corporate account uses too (billing_center.access.SHARED_VIEWS): its
+# invoices, and paying one that a declined renewal left open.
+SHARED_WITH_CORPORATE = {
+    "checkout:invoice_detail",
+    "checkout:invoice_pdf",
+    "checkout:pay_invoice",
+    "checkout:payment_status",
+}
 
 MATRIX_ROUTES = [r for r in ROUTES if r.namespace.split(":")[0] not in NOT_IN_THE_MATRIX and r.name]
 
