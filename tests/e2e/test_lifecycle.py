@@ -31,6 +31,14 @@ def french_date(day) -> str:
         return date_format(day, "DATE_FORMAT")
 
 
+def type_card(page: Page, number: str, holder: str) -> None:
+    """A new card typed into the open form (card data is never rendered back into a page)."""
+    page.locator("#id_card_number").fill(number)
+    page.locator("#id_card_expiry").fill("12/30")
+    page.locator("#id_card_cvc").fill("123")
+    page.locator("#id_cardholder_name").fill(holder)
+
+
 @pytest.mark.parametrize("width", [1280, 390])
 def test_acme_renews_then_pays_a_past_due_invoice(
     page: Page, live_server, demo, screenshot_dir, width
@@ -61,10 +69,7 @@ def test_acme_renews_then_pays_a_past_due_invoice(
 
     # A default card that is saved fine and declined at every later charge.
     page.goto(f"{live_server.url}/billing/payment-methods/")
-    page.locator("#id_card_number").fill("4000 0000 0000 0341")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill("Camille Laurent")
+    type_card(page, "4000 0000 0000 0341", "Camille Laurent")
     page.locator("#id_make_default").check()
     page.locator("main form[novalidate] button[type=submit]").click()
     expect(page.locator("main")).to_contain_text("0341")
@@ -83,10 +88,7 @@ def test_acme_renews_then_pays_a_past_due_invoice(
 
     banner.get_by_role("link", name="Payer maintenant").click()
     page.get_by_text("Une nouvelle carte").click()
-    page.locator("#id_card_number").fill("4242 4242 4242 4242")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill("Camille Laurent")
+    type_card(page, "4242 4242 4242 4242", "Camille Laurent")
     audit.check("pay-now")
     page.locator("main form button[type=submit].button--primary").click()
     expect(page.locator(".message")).to_contain_text("est payée")
@@ -141,10 +143,7 @@ def test_globex_pays_a_declined_renewal_from_the_corporate_portal(
     banner.get_by_role("link", name=pay_now).click()
     expect(page).to_have_url(f"{live_server.url}/billing/invoices/{open_invoice.number}/pay/")
     page.locator("input[name=payment][value=new]").check()
-    page.locator("#id_card_number").fill("4242 4242 4242 4242")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill("Dana Whitfield")
+    type_card(page, "4242 4242 4242 4242", "Dana Whitfield")
     audit.check("pay-now")
     page.locator("main form button[type=submit].button--primary").click()
     expect(page.locator(".message")).to_contain_text(open_invoice.number)
