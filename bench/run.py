@@ -577,7 +577,8 @@ def worker_rows(args, processes, log_dir, quote_batches) -> dict:
     from django_tasks_db.models import DBTaskResult
 
     from bench.factory import place_service_orders
-    from checkout.models import GatewayCharge, Order
+    from checkout.models import Order
+    from checkout.sandbox_gateway.models import SandboxCharge
     from corporate_portal.models import ServiceOrder, ServiceOrderStatus
 
     # The confirmation emails the web scenarios enqueued are not this workload.
@@ -600,7 +601,7 @@ def worker_rows(args, processes, log_dir, quote_batches) -> dict:
         done = ServiceOrder.objects.filter(pk__in=ids, status=ServiceOrderStatus.COMPLETED)
         # No double work: one charge and one invoiced order per service order, whatever the
         # number of workers.
-        charges = GatewayCharge.objects.filter(
+        charges = SandboxCharge.objects.filter(
             idempotency_key__in=[f"service-order-{pk}" for pk in ids],
         ).count()
         orders = Order.objects.filter(idempotency_key__in=[f"service-order-{pk}" for pk in ids])

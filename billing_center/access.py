@@ -27,6 +27,8 @@ SHARED_VIEWS = frozenset(
         "checkout:invoice_pdf",
         "checkout:pay_invoice",
         "checkout:payment_status",
+        # Back from the bank's authentication of a Pay now.
+        "checkout:payment_return",
     }
 )
 

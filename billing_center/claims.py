@@ -12,6 +12,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from billing_center import locks
+
 DEFAULT_LEASE = timedelta(minutes=10)
 
 
@@ -22,12 +24,7 @@ def claim_batch(
     now = timezone.now()
     free = Q(**{f"{lease_field}__isnull": True}) | Q(**{f"{lease_field}__lt": now})
     with transaction.atomic():
-        pks = list(
-            queryset.filter(free)
-            .order_by("pk")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", flat=True)[:size]
-        )
+        pks = locks.claim_rows(queryset.filter(free), size=size)
         if pks:
             queryset.model.objects.filter(pk__in=pks).update(**{lease_field: now + lease})
     return pks

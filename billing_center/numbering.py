@@ -3,6 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from billing_center import locks
 from billing_center.models import NumberSequence
 
 
@@ -12,14 +13,14 @@ def next_number(*, series: str, year: int) -> tuple[int, str]:
     back, so does the number."""
     # One statement in the common case: the UPDATE takes the row's lock until the caller's
     # transaction ends, so two documents can never get the same number nor leave a gap.
-    sequence = NumberSequence.objects.filter(series=series, year=year).select_for_update().first()
+    sequence = locks.lock_number_sequence(series=series, year=year)
     if sequence is None:
         try:
             with transaction.atomic():
                 NumberSequence.objects.create(series=series, year=year)
         except IntegrityError:
             pass  # another transaction created the year's row at the same moment
-        sequence = NumberSequence.objects.select_for_update().get(series=series, year=year)
+        sequence = locks.lock_number_sequence(series=series, year=year)
     NumberSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + 1)
     number = sequence.last_number + 1
     return number, f"{series}-{year}-{number:06d}"

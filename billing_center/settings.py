@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "cart",
     "checkout",
     "corporate_portal",
+    # The sandbox payment processor (/sandbox-gateway/): reached only through the gateway
+    # interface, like a remote processor.
+    "checkout.sandbox_gateway",
 ]
 
 MIDDLEWARE = [
@@ -233,8 +236,11 @@ SELLER_COUNTRY = os.environ.get("SELLER_COUNTRY", "IE").upper()
 SELLER_NAME = os.environ.get("SELLER_NAME", "GoTo Software Ireland Ltd")
 SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "IE6388047V")
 SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS", "70 Sir John Rogerson's Quay, Dublin 2, D02 R296")
-# The payment gateway, by dotted path to a class implementing checkout.gateway.PaymentGateway.
-PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "checkout.gateway.SandboxGateway")
+# The payment gateway, by dotted path to a class implementing
+# checkout.payments.gateway.PaymentGateway.
+PAYMENT_GATEWAY = os.environ.get(
+    "PAYMENT_GATEWAY", "checkout.sandbox_gateway.client.SandboxGateway"
+)
 # How long a payment attempt is taken to be in the hands of the request that opened it; after
 # that its outcome is settled by asking the gateway (checkout.payments, reconcile_payments).
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
@@ -249,6 +255,9 @@ TRIAL_REMINDER_DAYS = int(os.environ.get("TRIAL_REMINDER_DAYS", "3"))
 # of fail_before_capture, timeout_after_capture, fail_refund, lookup_unavailable; and a delay.
 SANDBOX_GATEWAY_FAULTS = env_list("SANDBOX_GATEWAY_FAULTS")
 SANDBOX_GATEWAY_DELAY = float(os.environ.get("SANDBOX_GATEWAY_DELAY", "0"))
+# How long the sandbox waits for a customer's 3-D Secure authentication before it fails the
+# payment (the processors' abandoned authentication).
+SANDBOX_AUTHENTICATION_SECONDS = int(os.environ.get("SANDBOX_AUTHENTICATION_SECONDS", "900"))
 CORPORATE_ACCOUNT_SERVICES_EMAIL = os.environ.get(
     "CORPORATE_ACCOUNT_SERVICES_EMAIL", "corporate-services@vendor.test"
 )

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -45,6 +46,11 @@ urlpatterns = [
     path("corporate/", include((corporate_patterns, "corporate"))),
     path("admin/", admin.site.urls),
 ]
+
+if settings.PAYMENT_GATEWAY.startswith("checkout.sandbox_gateway."):
+    # The sandbox payment processor's own pages (a processor of its own, not our billing
+    # pages), there only while it is the configured gateway.
+    urlpatterns.append(path("sandbox-gateway/", include("checkout.sandbox_gateway.urls")))
 
 # The 500 page in the visitor's language (all four when it is not known); it never fails itself.
 handler500 = "billing_center.views.server_error"

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from billing_center import locks
 from cart.models import Cart, CartItem
 from catalog.models import BillingCycle, Plan, Product
 from catalog.prices import PricingError, unit_price
@@ -109,7 +110,7 @@ def add_change_to_cart(
     *, cart: Cart, subscription: Subscription, plan: Plan, cycle: str, seat_count: int
 ) -> CartItem:
     """Put a change of a live subscription in the cart (replacing one already there)."""
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = locks.lock_cart(cart.pk)
     if subscription.account_id != cart.account_id:
         raise PurchaseError(_("This subscription is not part of your account."))
     check_change(subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count)
@@ -143,7 +144,7 @@ def add_to_cart(
     *, cart: Cart, product: Product, plan: Plan, cycle: str, seat_count: int
 ) -> CartItem:
     """Put a new subscription in the cart; a product already there is replaced, not doubled."""
-    cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    cart = locks.lock_cart(cart.pk)
     check_purchase(
         account=cart.account, product=product, plan=plan, cycle=cycle, seat_count=seat_count
     )
@@ -158,7 +159,7 @@ def add_to_cart(
 
 @transaction.atomic
 def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int) -> CartItem:
-    cart = Cart.objects.select_for_update().get(pk=item.cart_id)
+    cart = locks.lock_cart(item.cart_id)
     if item.subscription is not None:
         check_change(subscription=item.subscription, plan=plan, cycle=cycle, seat_count=seat_count)
     else:
@@ -177,7 +178,7 @@ def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int)
 
 @transaction.atomic
 def remove_cart_item(*, item: CartItem) -> None:
-    cart = Cart.objects.select_for_update().get(pk=item.cart_id)
+    cart = locks.lock_cart(item.cart_id)
     item.delete()
     _touch(cart)
 

@@ -3,10 +3,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing_center.admin import AuditedAdminMixin, country_column
-from checkout.gateway import PaymentDeclined
 from checkout.invoice_payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
-    GatewayCharge,
     Invoice,
     InvoiceStatus,
     Order,
@@ -15,7 +13,8 @@ from checkout.models import (
     PaymentMethod,
     VatRate,
 )
-from checkout.payments import PaymentFailed, PaymentPending
+from checkout.payments.attempts import PaymentFailed, PaymentPending
+from checkout.payments.gateway import PaymentDeclined
 from subscriptions.admin import AccountAdmin
 from subscriptions.models import Account
 
@@ -149,7 +148,9 @@ class InvoiceAdmin(ReadOnlyAdmin):
             try:
                 if card is None:
                     raise InvoicePaymentError(_("The account has no default card."))
-                pay_invoice(invoice=invoice, actor=request.user, payment_method=card)
+                pay_invoice(
+                    invoice=invoice, actor=request.user, payment_method=card, on_session=False
+                )
             except (PaymentDeclined, PaymentFailed, InvoicePaymentError) as error:
                 self.message_user(request, f"{invoice.number}: {error.message}", messages.ERROR)
             except PaymentPending:
@@ -213,13 +214,6 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ["account", "order"]
     date_hierarchy = "created_at"
     exclude = ["card_token", "details"]
-
-
-@admin.register(GatewayCharge)
-class GatewayChargeAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "amount", "succeeded", "decline_code", "refunded", "created_at"]
-    list_filter = ["succeeded", "refunded", "decline_code"]
-    search_fields = ["reference", "idempotency_key"]
 
 
 class PaymentMethodInline(admin.TabularInline):

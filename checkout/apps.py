@@ -7,10 +7,12 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Payments and orders")
 
     def ready(self):
-        from checkout import invoice_payments, payments, placement, renewals
+        from checkout import invoice_payments, placement, renewals
         from checkout.models import PaymentPurpose
+        from checkout.payments.money_path import register_flow
 
-        # The reconciliation finishes what a gone request or run paid for (checkout.payments).
-        payments.register_resumer(PaymentPurpose.CHECKOUT, placement.resume_checkout)
-        payments.register_resumer(PaymentPurpose.RENEWAL, renewals.resume_renewal)
-        payments.register_resumer(PaymentPurpose.INVOICE, invoice_payments.resume_invoice_payment)
+        # How the money path rebuilds each flow from an attempt's foreign keys, to finish what a
+        # gone request or run paid for, or what a customer authenticated.
+        register_flow(PaymentPurpose.CHECKOUT, placement.CheckoutPayment.of_attempt)
+        register_flow(PaymentPurpose.RENEWAL, renewals.RenewalPayment.of_attempt)
+        register_flow(PaymentPurpose.INVOICE, invoice_payments.InvoicePayment.of_attempt)

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from billing_center.addresses import format_address
 from billing_center.audit import record_audit_event, snapshot
+from billing_center.locks import lock_account
 from billing_center.models import AuditAction, User
 from checkout.tax import TaxDecision, decide_tax
 from subscriptions.invoice_recipients import invoice_cc_problem
-from subscriptions.locks import lock_account
 from subscriptions.models import Account
 from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_is_valid
 

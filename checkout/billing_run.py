@@ -10,7 +10,7 @@ from datetime import date
 from django.utils import timezone
 
 from checkout.invoice_payments import DunningReport, retry_open_invoices
-from checkout.payments import Reconciliation, reconcile_payments
+from checkout.payments.reconciliation import Reconciliation, reconcile_payments
 from checkout.renewals import RenewalReport, renew_due_subscriptions
 from subscriptions import lifecycle
 

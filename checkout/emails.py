@@ -1,21 +1,13 @@
 """The emails checkout sends, as tasks (Django Tasks API), enqueued on commit by the services:
 order confirmations, renewal receipts, failed payments and paid invoices."""
 
-from django.utils.translation import gettext as _
 from django_tasks import task
 
 from billing_center.emails import send_templated_email
-from checkout.gateway import DECLINE_MESSAGES
 from checkout.models import Invoice, Order
+from checkout.payments.gateway import decline_message
 from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
-
-
-def decline_message(code: str) -> str:
-    """Why a charge failed, in the reader's words (and when there was no card to charge)."""
-    if code == "no_card":
-        return _("Your account has no default card to charge.")
-    return str(DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["card_declined"]))
 
 
 @task()

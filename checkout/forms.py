@@ -1,13 +1,15 @@
 from django import forms
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.fields import CountryField
-from stdnum import luhn
 
 from billing_center.widgets import CountrySelect
 from checkout.billing import BILLING_FIELDS, BillingDetails
-from checkout.payment_methods import NewCard
+from checkout.card_entry import TOKEN
+from checkout.payments.cards import NewCard
+from checkout.payments.gateway import InvalidCardToken, TokenizedCard, get_gateway
 from subscriptions.invoice_recipients import (
     MAX_INVOICE_CC_EMAILS,
     invoice_cc_problem,
@@ -16,14 +18,6 @@ from subscriptions.invoice_recipients import (
 from subscriptions.vat import compact_vat_number, vat_number_problem
 
 NEW_CARD = "new"
-
-
-class CardDataInput(forms.TextInput):
-    """A card number, security code or expiry is typed, never sent back: after a decline or any
-    other error the field comes back empty (PCI DSS; and the page may be cached or shared)."""
-
-    def format_value(self, value):
-        return None
 
 
 class BillingDetailsForm(forms.Form):
@@ -89,21 +83,18 @@ class BillingInformationForm(BillingDetailsForm):
 
 
 class CardPaymentForm(forms.Form):
-    """How to pay: one of the account's saved cards, or a new card (checked here, tokenized by
-    the gateway; never stored nor sent back)."""
+    """How to pay: one of the account's saved cards, or a new card. A new card is typed into
+    the payment processor's card fields (its script on this page, or its hosted card page
+    without JavaScript), never into this form: what arrives here is the processor's token,
+    which the processor is asked to describe (brand, last 4, expiry)."""
 
     payment = forms.ChoiceField(label=_("Payment method"), widget=forms.RadioSelect, required=False)
-    card_number = forms.CharField(
-        label=_("Card number"), required=False, max_length=30, widget=CardDataInput
-    )
-    card_expiry = forms.CharField(
-        label=_("Expiry (MM/YY)"),
+    # A processor's token is letters, digits and underscores; anything else is not one.
+    card_token = forms.CharField(
+        widget=forms.HiddenInput,
         required=False,
-        max_length=7,
-        widget=CardDataInput(attrs={"placeholder": _("MM/YY")}),
-    )
-    card_cvc = forms.CharField(
-        label=_("Security code (CVC)"), required=False, max_length=4, widget=CardDataInput
+        max_length=200,
+        validators=[RegexValidator(TOKEN, _("The card could not be read."))],
     )
     cardholder_name = forms.CharField(label=_("Name on card"), required=False, max_length=100)
 
@@ -114,15 +105,8 @@ class CardPaymentForm(forms.Form):
         self.fields["payment"].choices = [
             (pk, str(card)) for pk, card in self.saved_cards.items()
         ] + [(NEW_CARD, _("A new card"))]
-        for name in ("card_number", "card_cvc"):
-            self.fields[name].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
-        self.fields["card_number"].widget.attrs["autocomplete"] = "cc-number"
-        self.fields["card_expiry"].widget.attrs["autocomplete"] = "cc-exp"
-        self.fields["card_cvc"].widget.attrs["autocomplete"] = "cc-csc"
         self.fields["cardholder_name"].widget.attrs["autocomplete"] = "cc-name"
-
-    def clean_card_number(self):
-        return "".join(ch for ch in self.cleaned_data["card_number"] if ch not in " -")
+        self.entered_card: TokenizedCard | None = None
 
     def clean(self):
         cleaned = super().clean()
@@ -140,33 +124,20 @@ class CardPaymentForm(forms.Form):
         return cleaned
 
     def _clean_new_card(self, cleaned):
-        number = cleaned.get("card_number", "")
-        if not number:
-            self.add_error("card_number", _("Enter the card number."))
-        elif not number.isdigit() or not 12 <= len(number) <= 19 or not luhn.is_valid(number):
-            self.add_error(
-                "card_number", _("This card number is not valid. Check it and try again.")
-            )
-        expiry = (cleaned.get("card_expiry") or "").replace(" ", "")
-        month = year = None
-        if "/" in expiry:
-            month_text, _sep, year_text = expiry.partition("/")
-            if month_text.isdigit() and year_text.isdigit() and len(year_text) in (2, 4):
-                month = int(month_text)
-                year = int(year_text) + (2000 if len(year_text) == 2 else 0)
-        if month is None or not 1 <= month <= 12:
-            self.add_error("card_expiry", _("Enter the expiry as MM/YY, for example 08/29."))
+        token = cleaned.get("card_token", "")
+        if not token:
+            self.add_error(None, _("Enter the card's number, expiry and security code."))
         else:
-            today = timezone.localdate()
-            if (year, month) < (today.year, today.month):
-                self.add_error("card_expiry", _("This card has expired."))
-            elif year > today.year + 20:
-                self.add_error("card_expiry", _("Enter the expiry as MM/YY, for example 08/29."))
+            try:
+                self.entered_card = get_gateway().describe_card(token=token)
+            except InvalidCardToken:
+                self.add_error(None, _("The card could not be read. Enter it again."))
             else:
-                cleaned["exp_month"], cleaned["exp_year"] = month, year
-        cvc = cleaned.get("card_cvc", "")
-        if not (cvc.isdigit() and len(cvc) in (3, 4)):
-            self.add_error("card_cvc", _("Enter the 3 or 4 digits on the back of the card."))
+                if self.entered_card.exp_year < 2000 or (
+                    (self.entered_card.exp_year, self.entered_card.exp_month)
+                    < (timezone.localdate().year, timezone.localdate().month)
+                ):
+                    self.add_error(None, _("This card has expired."))
         if not cleaned.get("cardholder_name", "").strip():
             self.add_error("cardholder_name", _("Enter the name on the card."))
 
@@ -175,24 +146,22 @@ class CardPaymentForm(forms.Form):
         return self.cleaned_data.get("payment") == NEW_CARD
 
     @property
+    def needs_card_entry(self) -> bool:
+        """A new card was chosen but not entered (no JavaScript): the processor's hosted card
+        page takes it."""
+        return self.data.get("payment") == NEW_CARD and not self.data.get("card_token")
+
+    @property
     def saved_card(self):
         return self.saved_cards.get(self.cleaned_data.get("payment"))
 
-    def new_card(self, gateway) -> NewCard | None:
-        """The new card, tokenized by `gateway` (its number and CVC go there and nowhere else),
-        or None when a saved card pays."""
-        if not self.uses_new_card:
+    def new_card(self) -> NewCard | None:
+        """The new card as the processor described its token, or None when a saved card
+        pays."""
+        if not self.uses_new_card or self.entered_card is None:
             return None
-        data = self.cleaned_data
         return NewCard(
-            card=gateway.tokenize_card(
-                number=data["card_number"],
-                exp_month=data["exp_month"],
-                exp_year=data["exp_year"],
-                cvc=data["card_cvc"],
-                cardholder_name=data["cardholder_name"],
-            ),
-            cardholder_name=data["cardholder_name"],
+            card=self.entered_card, cardholder_name=self.cleaned_data["cardholder_name"].strip()
         )
 
 
@@ -209,17 +178,28 @@ class PayInvoiceForm(CardPaymentForm):
 
 
 class NewCardForm(forms.Form):
-    """A card added on the payment methods page; checked like the checkout's new card."""
+    """A card added on the payment methods page: entered in the processor's card fields, like
+    the checkout's new card."""
 
-    card_number = CardPaymentForm.base_fields["card_number"]
-    card_expiry = CardPaymentForm.base_fields["card_expiry"]
-    card_cvc = CardPaymentForm.base_fields["card_cvc"]
+    card_token = CardPaymentForm.base_fields["card_token"]
     cardholder_name = CardPaymentForm.base_fields["cardholder_name"]
     make_default = forms.BooleanField(label=_("Make it the default card"), required=False)
 
-    clean_card_number = CardPaymentForm.clean_card_number
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cardholder_name"].widget.attrs["autocomplete"] = "cc-name"
+        self.entered_card: TokenizedCard | None = None
 
     def clean(self):
         cleaned = super().clean()
         CardPaymentForm._clean_new_card(self, cleaned)
         return cleaned
+
+    @property
+    def needs_card_entry(self) -> bool:
+        return not self.data.get("card_token")
+
+    def new_card(self) -> NewCard:
+        return NewCard(
+            card=self.entered_card, cardholder_name=self.cleaned_data["cardholder_name"].strip()
+        )

@@ -3,8 +3,9 @@ retries on the dunning schedule (settings.DUNNING_RETRY_DAYS days after the firs
 the subscription is suspended), the billing contact's "Pay now" with a saved or a new card, and
 staff's retry or void in the admin. Paying reactivates the subscription.
 
-Every payment goes through a payment attempt referenced by the invoice's order (the renewal's
-key), so retries are numbered attempts of one thing and never charge it twice."""
+Every payment is a flow of the money path (InvoicePayment): its attempts name the invoice and
+are keyed by the invoice's order (the renewal's key), so retries are numbered attempts of one
+thing and never charge it twice."""
 
 import logging
 from dataclasses import dataclass
@@ -15,23 +16,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing_center import locks
 from billing_center.audit import record_audit_event
 from billing_center.claims import each_claimed
 from billing_center.models import AuditAction, User
-from checkout import payments, selectors
 from checkout.emails import send_invoice_paid_email, send_payment_failed_email
-from checkout.gateway import PaymentDeclined, TokenizedCard
 from checkout.models import (
-    AttemptStatus,
     Invoice,
     InvoiceStatus,
     PaymentAttempt,
     PaymentMethod,
     PaymentPurpose,
 )
-from checkout.payment_methods import NewCard, save_card
+from checkout.payments.attempts import PaymentFailed, PaymentPending
+from checkout.payments.cards import NewCard, PaymentMethodError, enter_card
+from checkout.payments.gateway import PaymentDeclined
+from checkout.payments.money_path import Payment, PaymentFlow, Written, take_payment
 from subscriptions import lifecycle
-from subscriptions.locks import lock_account
 from subscriptions.models import Subscription
 
 logger = logging.getLogger(__name__)
@@ -47,20 +48,102 @@ class InvoicePaymentError(Exception):
 
 def _locked_invoice(invoice_id: int) -> Invoice:
     account_id = Invoice.objects.values_list("account_id", flat=True).get(pk=invoice_id)
-    lock_account(account_id)
-    return (
-        Invoice.objects.select_for_update(of=("self",))
-        .select_related("order", "account")
-        .get(pk=invoice_id)
-    )
+    account = locks.lock_account(account_id)
+    invoice = locks.lock_invoice(invoice_id, related=("order",))
+    invoice.account = account
+    return invoice
 
 
 def _subscriptions_of(invoice: Invoice) -> list[Subscription]:
     """The subscriptions an invoice's order renewed, locked (after the account)."""
     pks = invoice.order.lines.values_list("subscription_id", flat=True)
-    return list(
-        Subscription.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
-    )
+    return locks.lock_subscriptions(Subscription.objects.filter(pk__in=pks))
+
+
+class InvoicePayment(PaymentFlow):
+    """An open invoice paid on the money path: by its billing contact with Pay now
+    (on-session: their bank may ask them to authenticate) or by a dunning retry on the default
+    card (off-session). Paying reactivates what it renewed; a payment the invoice no longer
+    needs (paid meanwhile, voided) is given back."""
+
+    purpose = PaymentPurpose.INVOICE
+    refusal = InvoicePaymentError
+    unused_reason = "The invoice was no longer open."
+
+    def __init__(
+        self,
+        *,
+        invoice_id: int,
+        actor: User | None,
+        on_session: bool,
+        payment_method: PaymentMethod | None = None,
+        new_card: NewCard | None = None,
+    ):
+        self.invoice_id = invoice_id
+        self.actor = actor
+        self.on_session = on_session
+        self.payment_method = payment_method
+        self.new_card = new_card
+
+    @classmethod
+    def of_attempt(cls, attempt: PaymentAttempt) -> "InvoicePayment":
+        return cls(
+            invoice_id=attempt.invoice_id,
+            actor=attempt.created_by,
+            on_session=attempt.on_session,
+            payment_method=attempt.payment_method,
+        )
+
+    def lock(self) -> Invoice:
+        return _locked_invoice(self.invoice_id)
+
+    def done(self, invoice: Invoice) -> Invoice | None:
+        return invoice if invoice.status != InvoiceStatus.OPEN else None
+
+    def payment(self, invoice: Invoice) -> Payment:
+        card = self.payment_method
+        if card is not None and (card.account_id != invoice.account_id or not card.saved):
+            raise InvoicePaymentError(_("Choose one of your account's cards."))
+        if self.new_card is not None:
+            try:
+                card = enter_card(account=invoice.account, new_card=self.new_card)
+            except PaymentMethodError as error:
+                raise InvoicePaymentError(error.message) from error
+        if card is None:
+            raise InvoicePaymentError(_("Choose a saved card or enter a new one."))
+        return Payment(
+            account=invoice.account,
+            amount=invoice.amount_due,
+            payment_method=card,
+            # One thing paid: the renewal's order, whose key numbers its retries.
+            reference=invoice.order.idempotency_key,
+            pays={"invoice_id": invoice.pk},
+        )
+
+    def write(self, invoice: Invoice, attempt: PaymentAttempt) -> Written:
+        if attempt.amount != invoice.amount_due:
+            return Written(result=invoice, order=None)  # given back by the money path
+        order = invoice.order
+        order.amount_charged = attempt.amount
+        order.charge_reference = attempt.charge_reference
+        order.payment_method = attempt.payment_method
+        order.save(update_fields=["amount_charged", "charge_reference", "payment_method"])
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = timezone.now()
+        invoice.next_retry_on = None
+        invoice.save(update_fields=["status", "paid_at", "next_retry_on"])
+        for subscription in _subscriptions_of(invoice):
+            lifecycle.reactivate(subscription=subscription, actor=self.actor)
+        record_audit_event(
+            actor=self.actor,
+            account=invoice.account,
+            action=AuditAction.CHANGED,
+            target=invoice,
+            before={"status": InvoiceStatus.OPEN},
+            after={"status": InvoiceStatus.PAID, "paid": attempt.amount},
+        )
+        transaction.on_commit(lambda: send_invoice_paid_email.enqueue(invoice.pk))
+        return Written(result=invoice, order=order)
 
 
 def pay_invoice(
@@ -69,105 +152,21 @@ def pay_invoice(
     actor: User | None,
     payment_method: PaymentMethod | None = None,
     new_card: NewCard | None = None,
+    on_session: bool = True,
 ) -> Invoice:
     """Charge an open invoice to a saved card or a new one. Raises PaymentDeclined,
-    payments.PaymentFailed, payments.PaymentPending or InvoicePaymentError with nothing
-    changed; returns the invoice, paid (or as it was if it was not open any more)."""
-    with transaction.atomic():
-        invoice = _locked_invoice(invoice.pk)
-        if invoice.status != InvoiceStatus.OPEN:
-            return invoice
-        if payment_method is not None and payment_method.account_id != invoice.account_id:
-            raise InvoicePaymentError(_("Choose one of your account's cards."))
-        token = new_card.card.token if new_card else getattr(payment_method, "gateway_token", "")
-        if not token:
-            raise InvoicePaymentError(_("Choose a saved card or enter a new one."))
-        card = new_card.card if new_card else None
-        attempt = payments.open_attempt(
-            account=invoice.account,
-            purpose=PaymentPurpose.INVOICE,
-            reference=invoice.order.idempotency_key,
-            amount=invoice.amount_due,
-            card_token=token,
-            payment_method=payment_method if new_card is None else None,
+    PaymentFailed, PaymentRequiresAction (on-session: the billing contact authenticates
+    first), PaymentPending or InvoicePaymentError with nothing changed; returns the invoice,
+    paid (or as it was if it was not open any more)."""
+    return take_payment(
+        InvoicePayment(
+            invoice_id=invoice.pk,
             actor=actor,
-            details={
-                "new_card": {
-                    "brand": card.brand,
-                    "last4": card.last4,
-                    "exp_month": card.exp_month,
-                    "exp_year": card.exp_year,
-                    "token": card.token,
-                    "cardholder_name": new_card.cardholder_name,
-                }
-                if card
-                else None
-            },
+            on_session=on_session,
+            payment_method=payment_method,
+            new_card=new_card,
         )
-    attempt = payments.pay(attempt)
-    return settle_invoice(invoice_id=invoice.pk, attempt=attempt, new_card=new_card, actor=actor)
-
-
-def settle_invoice(
-    *,
-    invoice_id: int,
-    attempt: PaymentAttempt,
-    new_card: NewCard | None = None,
-    actor: User | None = None,
-) -> Invoice:
-    """Under the locks: a captured payment pays the open invoice and reactivates what it
-    renewed. A payment the invoice no longer needs (paid meanwhile, voided) is given back."""
-    try:
-        with transaction.atomic():
-            invoice = _locked_invoice(invoice_id)
-            if invoice.status != InvoiceStatus.OPEN or attempt.amount != invoice.amount_due:
-                return invoice
-            account = invoice.account
-            method = attempt.payment_method
-            if new_card is not None:
-                method = save_card(account=account, new_card=new_card, actor=actor)
-            order = invoice.order
-            order.amount_charged = attempt.amount
-            order.charge_reference = attempt.charge_reference
-            order.payment_method = method
-            order.save(update_fields=["amount_charged", "charge_reference", "payment_method"])
-            payments.mark_used(attempt, order)
-            invoice.status = InvoiceStatus.PAID
-            invoice.paid_at = timezone.now()
-            invoice.next_retry_on = None
-            invoice.save(update_fields=["status", "paid_at", "next_retry_on"])
-            for subscription in _subscriptions_of(invoice):
-                lifecycle.reactivate(subscription=subscription, actor=actor)
-            record_audit_event(
-                actor=actor,
-                account=account,
-                action=AuditAction.CHANGED,
-                target=invoice,
-                before={"status": InvoiceStatus.OPEN},
-                after={"status": InvoiceStatus.PAID, "paid": attempt.amount},
-            )
-            transaction.on_commit(lambda: send_invoice_paid_email.enqueue(invoice.pk))
-            return invoice
-    finally:
-        attempt.refresh_from_db()
-        if attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None:
-            payments.refund(attempt, reason="The invoice was no longer open.")
-
-
-def resume_invoice_payment(attempt: PaymentAttempt) -> None:
-    """The reconciliation's way to finish paying an invoice whose request is gone."""
-    if attempt.status != AttemptStatus.CAPTURED or attempt.order_id is not None:
-        return
-    invoice = selectors.invoice_paid_by(attempt)
-    if invoice is None:
-        return
-    card = attempt.details.get("new_card")
-    new_card = None
-    if card:
-        card = dict(card)
-        holder = card.pop("cardholder_name", "")
-        new_card = NewCard(card=TokenizedCard(**card), cardholder_name=holder)
-    settle_invoice(invoice_id=invoice.pk, attempt=attempt, new_card=new_card)
+    )
 
 
 @dataclass
@@ -201,10 +200,10 @@ def _retry(invoice_id: int, today: date, report: DunningReport) -> None:
     decline = "no_card"
     if card is not None:
         try:
-            pay_invoice(invoice=invoice, actor=None, payment_method=card)
+            pay_invoice(invoice=invoice, actor=None, payment_method=card, on_session=False)
         except PaymentDeclined as declined:
             decline = declined.code
-        except (payments.PaymentFailed, payments.PaymentPending):
+        except (PaymentFailed, PaymentPending):
             report.waiting += 1  # not the card's answer: the schedule does not move
             return
         else:

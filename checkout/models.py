@@ -40,6 +40,13 @@ class PaymentMethod(models.Model):
     cardholder_name = models.CharField(_("name on card"), max_length=100, blank=True)
     gateway_token = models.CharField(_("gateway token"), max_length=100, unique=True)
     is_default = models.BooleanField(_("default"), default=False)
+    # A card typed in to pay something is kept once that payment went through; until then it
+    # is only entered (not offered, not the default). A card added on the payment methods page
+    # is saved once the processor set it up.
+    saved = models.BooleanField(_("saved"), default=True)
+    # The processor's record that the customer authenticated the card for later off-session
+    # charges (renewals, dunning, service orders): their mandate. Empty: none given yet.
+    mandate = models.CharField(_("mandate"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("added"), default=timezone.now)
     # A removed card is kept for the orders, invoices and service orders it paid (they name it),
     # but is never offered, charged nor the default again.
@@ -73,6 +80,10 @@ class PaymentMethod(models.Model):
             models.CheckConstraint(
                 condition=Q(removed_at__isnull=True) | Q(is_default=False),
                 name="payment_method_removed_is_not_default",
+            ),
+            models.CheckConstraint(
+                condition=Q(saved=True) | Q(is_default=False),
+                name="payment_method_unsaved_is_not_default",
             ),
         ]
 
@@ -117,31 +128,6 @@ class TaxTreatment(models.TextChoices):
     OUTSIDE_SCOPE = "outside_scope", _("Outside the scope of EU VAT")
 
 
-class GatewayCharge(models.Model):
-    """What the sandbox gateway was asked to charge, by idempotency key.
-
-    A real processor keeps this on its side; the sandbox keeps it here so that a retried charge
-    returns the first answer instead of charging again, exactly as the processors do.
-    """
-
-    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True)
-    token = models.CharField(_("card token"), max_length=100)
-    amount = MoneyField(_("amount"), max_digits=12, decimal_places=2)
-    succeeded = models.BooleanField(_("succeeded"))
-    decline_code = models.CharField(_("decline code"), max_length=40, blank=True)
-    reference = models.CharField(_("reference"), max_length=60, unique=True)
-    refunded = models.BooleanField(_("refunded"), default=False)
-    created_at = models.DateTimeField(_("created"), default=timezone.now)
-
-    class Meta:
-        verbose_name = _("sandbox charge")
-        verbose_name_plural = _("sandbox charges")
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.reference} {self.amount}"
-
-
 class PaymentPurpose(models.TextChoices):
     CHECKOUT = "checkout", _("Checkout")
     SERVICE_ORDER = "service_order", _("Service order")
@@ -158,10 +144,13 @@ class AttemptStatus(models.TextChoices):
 
 
 class PaymentAttempt(models.Model):
-    """One try to take money for one thing (`reference`: a cart version, a service order, a
-    renewal, an invoice), written and committed before the gateway is called and updated with
-    what came back (STYLE habit 13). A pending attempt is one whose outcome is not known yet:
-    only the gateway, asked by its idempotency key, can settle it (checkout.payments)."""
+    """One try to take money for one thing, written and committed before the gateway is called
+    and updated with what came back (STYLE habit 13). What it pays is named by foreign keys (a
+    cart version, a renewal's subscription and period, an invoice; a service order through
+    corporate_portal's ServiceOrderPayment), and `reference` is the idempotency key derived
+    from it. A pending attempt is one whose outcome is not known yet — a timeout, or the
+    customer's authentication waited for — that only the gateway, asked by its idempotency
+    key, can settle (checkout.payments)."""
 
     public_id = models.UUIDField(_("public id"), default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(
@@ -186,6 +175,40 @@ class PaymentAttempt(models.Model):
     # The card the gateway is asked to charge: a saved card's token or a new card's (never a
     # card number). Kept so that an attempt can be settled and completed without the request.
     card_token = models.CharField(_("card token"), max_length=100)
+    # What it pays (one of these, by purpose).
+    cart = models.ForeignKey(
+        "cart.Cart",
+        verbose_name=_("cart"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_attempts",
+    )
+    cart_version = models.PositiveIntegerField(_("cart version"), null=True, blank=True)
+    invoice = models.ForeignKey(
+        "Invoice",
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_attempts",
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        verbose_name=_("subscription"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_attempts",
+    )
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    # The customer is there (checkout, Pay now) or not (renewals, dunning, service orders: a
+    # merchant-initiated charge under the card's mandate).
+    on_session = models.BooleanField(_("customer present"), default=True)
+    # While the customer authenticates the payment with their bank: the processor's page.
+    action_url = models.CharField(_("authentication page"), max_length=500, blank=True)
+    # The mandate an authenticated on-session payment gave, kept on the card it saves.
+    mandate = models.CharField(_("mandate"), max_length=100, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=AttemptStatus.choices, default=AttemptStatus.PENDING
     )
@@ -243,6 +266,21 @@ class PaymentAttempt(models.Model):
             models.CheckConstraint(
                 condition=~Q(status__in=["captured", "refunded"]) | ~Q(charge_reference=""),
                 name="payment_attempt_capture_has_reference",
+            ),
+            # What it pays, by foreign key (service orders: corporate_portal's link).
+            models.CheckConstraint(
+                condition=~Q(purpose="checkout")
+                | Q(cart__isnull=False, cart_version__isnull=False),
+                name="payment_attempt_checkout_names_its_cart",
+            ),
+            models.CheckConstraint(
+                condition=~Q(purpose="renewal")
+                | Q(subscription__isnull=False, period_start__isnull=False),
+                name="payment_attempt_renewal_names_its_period",
+            ),
+            models.CheckConstraint(
+                condition=~Q(purpose="invoice") | Q(invoice__isnull=False),
+                name="payment_attempt_invoice_payment_names_its_invoice",
             ),
         ]
 

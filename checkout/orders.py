@@ -48,7 +48,7 @@ def write_order(
     today: date,
 ) -> Order:
     """Record a priced order. The caller holds, in its transaction, the lock of `account` and
-    of the live `subscriptions` the lines touch (by product id; subscriptions.locks), and has
+    of the live `subscriptions` the lines touch (by product id; billing_center.locks), and has
     charged `pricing.amount_due` under `charge_reference` when it is above zero — or, for a
     renewal whose charge was declined, not: its invoice is then open for that amount."""
     paid = pricing.amount_due.amount == 0 or bool(charge_reference)

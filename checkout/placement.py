@@ -1,16 +1,14 @@
 """Placing an order (STYLE habit 5), and the previews that show exactly what it will charge.
 
-place_order is one service in three steps:
-1. under the account and cart locks: return the order this cart version already made, or price
-   the cart exactly as the checkout page did and compare;
-2. outside any transaction: charge the card with an idempotency key tied to the order;
-3. under the same locks again: re-read and re-price the cart, then write the order through the
-   one order writer (checkout.orders) and empty the cart.
-A decline in step 2 changes nothing. A failure in step 3 refunds the charge. The confirmation
-email goes out once step 3 has committed.
+place_order runs the checkout's flow (CheckoutPayment) through the money path
+(checkout.payments.money_path): under the account and cart locks the cart is priced exactly as
+the checkout page did and compared; the card is charged on-session outside any transaction
+with a key tied to the cart version (the customer may authenticate with their bank first);
+under the same locks again the cart is re-priced and the order written through the one order
+writer (checkout.orders). A decline changes nothing; a failure after the charge gives it back.
+The confirmation email goes out once the order has committed.
 """
 
-import contextlib
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -19,22 +17,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing_center import locks
 from billing_center.models import User
 from billing_center.money import format_money
 from cart.models import Cart
 from cart.services import PurchaseError, check_change, check_purchase, empty_cart
 from catalog.models import Plan
-from checkout import payments
 from checkout.billing import BillingDetails, save_billing_details
 from checkout.emails import send_order_confirmation_email
-from checkout.gateway import PaymentDeclined, TokenizedCard
-from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod, PaymentPurpose
+from checkout.models import Order, PaymentAttempt, PaymentMethod, PaymentPurpose
 from checkout.orders import OrderError, write_order
-from checkout.payment_methods import NewCard, save_card
-from checkout.payments import PaymentFailed, PaymentPending
+from checkout.payments.attempts import PaymentFailed, PaymentPending, PaymentRequiresAction
+from checkout.payments.cards import NewCard, PaymentMethodError, enter_card
+from checkout.payments.gateway import PaymentDeclined
+from checkout.payments.money_path import Payment, PaymentFlow, Written, take_payment
 from checkout.pricing import OrderPricing, PricingError, PurchaseRequest, price_order
 from checkout.tax import MissingVatRate
-from subscriptions.locks import lock_account, lock_live_subscriptions
 from subscriptions.models import Account, Subscription, SubscriptionStatus
 
 __all__ = [
@@ -43,6 +41,7 @@ __all__ = [
     "PaymentDeclined",
     "PaymentFailed",
     "PaymentPending",
+    "PaymentRequiresAction",
     "change_preview",
     "place_order",
     "preview_order",
@@ -61,7 +60,7 @@ class CheckoutError(Exception):
 @dataclass(frozen=True)
 class LockedCart:
     """A cart read under its locks: the account first, then the cart, then the account's live
-    subscriptions of the cart's products in primary-key order (subscriptions.locks)."""
+    subscriptions of the cart's products in primary-key order (billing_center.locks)."""
 
     account: Account
     cart: Cart
@@ -70,10 +69,12 @@ class LockedCart:
     @classmethod
     def lock(cls, cart_id: int) -> "LockedCart":
         account_id = Cart.objects.values_list("account_id", flat=True).get(pk=cart_id)
-        account = lock_account(account_id)
-        cart = Cart.objects.select_for_update().get(pk=cart_id)
+        account = locks.lock_account(account_id)
+        cart = locks.lock_cart(cart_id)
         cart.account = account
-        live = lock_live_subscriptions(account=account, product_ids=cart.items.values("product"))
+        live = locks.lock_live_subscriptions(
+            account=account, product_ids=cart.items.values("product")
+        )
         return cls(account=account, cart=cart, live=live)
 
 
@@ -209,6 +210,17 @@ def _price_locked_cart(
         raise CheckoutError(str(error)) from error
 
 
+def cart_reference(*, cart_id: int, cart_version: int) -> str:
+    """What an order of a cart version is known by: its idempotency key and its payments'."""
+    return f"cart-{cart_id}-v{cart_version}"
+
+
+def _changed_message(pricing: OrderPricing) -> str:
+    return _("The order changed: it now comes to %(total)s. Check it and place it again.") % {
+        "total": format_money(pricing.amount_due)
+    }
+
+
 @dataclass(frozen=True)
 class _LockedState:
     locked: LockedCart
@@ -216,16 +228,113 @@ class _LockedState:
     pricing: OrderPricing | None
 
 
-def _locked_state(*, cart_id, cart_version, billing, today, key) -> _LockedState:
-    """Under the locks: the order this cart version already made, or the cart priced now."""
-    locked = LockedCart.lock(cart_id)
-    existing = Order.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return _LockedState(locked=locked, existing=existing, pricing=None)
-    pricing = _price_locked_cart(
-        locked=locked, cart_version=cart_version, billing=billing, today=today
-    )
-    return _LockedState(locked=locked, existing=None, pricing=pricing)
+class CheckoutPayment(PaymentFlow):
+    """Place Order on the money path: the customer is there (on-session). A version of a cart
+    is placed once; its price must be the one the checkout page showed, both before the
+    charge and after it; a decline or a failure is shown on the checkout page."""
+
+    purpose = PaymentPurpose.CHECKOUT
+    on_session = True
+    refusal = CheckoutError
+    unused_reason = "The order could not be placed."
+
+    def __init__(
+        self,
+        *,
+        cart_id: int,
+        cart_version: int,
+        billing: BillingDetails,
+        expected_pricing: str,
+        actor: User | None,
+        today: date,
+        payment_method: PaymentMethod | None = None,
+        new_card: NewCard | None = None,
+    ):
+        self.cart_id = cart_id
+        self.cart_version = cart_version
+        self.billing = billing
+        self.expected_pricing = expected_pricing
+        self.actor = actor
+        self.today = today
+        self.payment_method = payment_method
+        self.new_card = new_card
+        self.reference = cart_reference(cart_id=cart_id, cart_version=cart_version)
+
+    @classmethod
+    def of_attempt(cls, attempt: PaymentAttempt) -> "CheckoutPayment":
+        details = attempt.details
+        billing = details.get("billing")
+        return cls(
+            cart_id=attempt.cart_id,
+            cart_version=attempt.cart_version,
+            # Exactly as the billing contact submitted it (an attempt always records it).
+            billing=BillingDetails(**billing)
+            if billing
+            else BillingDetails.of_account(attempt.account),
+            expected_pricing=details.get("expected_pricing", ""),
+            actor=attempt.created_by,
+            today=date.fromisoformat(details.get("today") or str(attempt.created_at.date())),
+            payment_method=attempt.payment_method,
+        )
+
+    def lock(self) -> _LockedState:
+        """Under the locks: the order this cart version already made, or the cart priced now
+        exactly as the checkout page priced it."""
+        locked = LockedCart.lock(self.cart_id)
+        existing = Order.objects.filter(idempotency_key=self.reference).first()
+        if existing is not None:
+            return _LockedState(locked=locked, existing=existing, pricing=None)
+        pricing = _price_locked_cart(
+            locked=locked, cart_version=self.cart_version, billing=self.billing, today=self.today
+        )
+        if pricing.fingerprint != self.expected_pricing:
+            # Changed between the page and now (another order of the account, a changed price
+            # or credit): nothing is charged or written, whatever was due.
+            raise CheckoutError(_changed_message(pricing), pricing=pricing)
+        return _LockedState(locked=locked, existing=None, pricing=pricing)
+
+    def done(self, state: _LockedState) -> Order | None:
+        return state.existing
+
+    def payment(self, state: _LockedState) -> Payment | None:
+        pricing, account = state.pricing, state.locked.account
+        if pricing.amount_due.amount <= 0:
+            return None
+        card = self.payment_method
+        if card is not None and (card.account_id != account.pk or not card.saved):
+            raise CheckoutError(_("Choose one of your account's cards."))
+        if self.new_card is not None:
+            try:
+                card = enter_card(account=account, new_card=self.new_card)
+            except PaymentMethodError as error:
+                raise CheckoutError(error.message) from error
+        if card is None:
+            raise CheckoutError(_("Choose a saved card or enter a new one."))
+        return Payment(
+            account=account,
+            amount=pricing.amount_due,
+            payment_method=card,
+            reference=self.reference,
+            pays={"cart_id": self.cart_id, "cart_version": self.cart_version},
+            details={
+                "billing": asdict(self.billing),
+                "today": self.today.isoformat(),
+                "expected_pricing": self.expected_pricing,
+            },
+        )
+
+    def write(self, state: _LockedState, attempt: PaymentAttempt | None) -> Written:
+        order = _write_checkout_order(
+            locked=state.locked,
+            pricing=state.pricing,
+            billing=self.billing,
+            idempotency_key=self.reference,
+            payment_method=attempt.payment_method if attempt is not None else None,
+            attempt=attempt,
+            actor=self.actor,
+            today=self.today,
+        )
+        return Written(result=order, order=order)
 
 
 def place_order(
@@ -239,160 +348,24 @@ def place_order(
     new_card: NewCard | None = None,
     today: date | None = None,
 ) -> Order:
-    """Place the order of one version of a cart, once. `expected_pricing` is the fingerprint of
-    the priced order the checkout page showed. Raises CheckoutError, PaymentDeclined or
-    PaymentFailed with nothing changed, or PaymentPending when the gateway's answer is not
-    known yet (the order is then completed by whoever settles the payment, never charged
-    twice)."""
-    today = today or timezone.localdate()
-    reference = cart_reference(cart_id=cart.pk, cart_version=cart_version)
-    step = {"cart_id": cart.pk, "cart_version": cart_version, "billing": billing, "today": today}
-
-    with transaction.atomic():
-        state = _locked_state(**step, key=reference)
-        if state.existing is not None:
-            return state.existing
-        pricing = state.pricing
-        if pricing.fingerprint != expected_pricing:
-            raise CheckoutError(_changed_message(pricing), pricing=pricing)
-        account = state.locked.account
-        if payment_method is not None and payment_method.account_id != account.pk:
-            raise CheckoutError(_("Choose one of your account's cards."))
-        attempt = None
-        if pricing.amount_due.amount > 0:
-            token = (
-                new_card.card.token if new_card else getattr(payment_method, "gateway_token", "")
-            )
-            if not token:
-                raise CheckoutError(_("Choose a saved card or enter a new one."))
-            attempt = payments.open_attempt(
-                account=account,
-                purpose=PaymentPurpose.CHECKOUT,
-                reference=reference,
-                amount=pricing.amount_due,
-                card_token=token,
-                payment_method=None if new_card else payment_method,
-                actor=actor,
-                details=_attempt_details(
-                    billing=billing,
-                    new_card=new_card,
-                    today=today,
-                    expected_pricing=expected_pricing,
-                ),
-            )
-    if attempt is not None:
-        attempt = payments.pay(attempt)
-    return _finish_order(
-        attempt=attempt,
-        cart_id=cart.pk,
-        cart_version=cart_version,
-        billing=billing,
-        expected_pricing=expected_pricing,
-        new_card=new_card if attempt is not None else None,
-        payment_method=payment_method,
-        actor=actor,
-        today=today,
-    )
-
-
-def cart_reference(*, cart_id: int, cart_version: int) -> str:
-    """What an order of a cart version is known by: its idempotency key and its payments'."""
-    return f"cart-{cart_id}-v{cart_version}"
-
-
-def _changed_message(pricing: OrderPricing) -> str:
-    return _("The order changed: it now comes to %(total)s. Check it and place it again.") % {
-        "total": format_money(pricing.amount_due)
-    }
-
-
-def _attempt_details(
-    *, billing: BillingDetails, new_card: NewCard | None, today: date, expected_pricing: str
-) -> dict:
-    """What completing the order needs if this request is gone (no card number, no CVC)."""
-    card = new_card.card if new_card else None
-    return {
-        "billing": asdict(billing),
-        "today": today.isoformat(),
-        "expected_pricing": expected_pricing,
-        "new_card": {**asdict(card), "cardholder_name": new_card.cardholder_name} if card else None,
-    }
-
-
-def _finish_order(
-    *,
-    attempt: PaymentAttempt | None,
-    cart_id: int,
-    cart_version: int,
-    billing: BillingDetails,
-    expected_pricing: str,
-    new_card: NewCard | None,
-    payment_method: PaymentMethod | None,
-    actor: User | None,
-    today: date,
-) -> Order:
-    """Under the locks again: re-price the cart and write the order it paid for if it is still
-    exactly the order the page showed, or give the payment back."""
-    reference = cart_reference(cart_id=cart_id, cart_version=cart_version)
-    step = {"cart_id": cart_id, "cart_version": cart_version, "billing": billing, "today": today}
-    try:
-        with transaction.atomic():
-            state = _locked_state(**step, key=reference)
-            if state.existing is not None:
-                return state.existing  # a concurrent submit or the reconciliation won
-            if state.pricing.fingerprint != expected_pricing:
-                # Changed between the first look and now (another order of the account, a
-                # changed price or credit): nothing is written, whatever was due.
-                raise CheckoutError(_changed_message(state.pricing), pricing=state.pricing)
-            return _write_checkout_order(
-                locked=state.locked,
-                pricing=state.pricing,
-                billing=billing,
-                idempotency_key=reference,
-                payment_method=payment_method if attempt and not new_card else None,
-                new_card=new_card,
-                attempt=attempt,
-                actor=actor,
-                today=today,
-            )
-    finally:
-        # Whatever happened, a payment that no order used is given back (a concurrent submit
-        # with another card, a cart changed meanwhile, an error while writing). A failed
-        # refund stays captured for the reconciliation to retry.
-        if attempt is not None and attempt.order_id is None:
-            payments.refund(attempt, reason=_("The order could not be placed."))
-
-
-def resume_checkout(attempt: PaymentAttempt) -> None:
-    """The reconciliation's way to finish a checkout whose request is gone: write the order the
-    captured payment was for, exactly as the billing contact submitted it; if the cart changed
-    since, the payment is refunded (by the caller)."""
-    if attempt.status != AttemptStatus.CAPTURED or attempt.order_id is not None:
-        return
-    cart_id, cart_version = _parse_cart_reference(attempt.reference)
-    details = attempt.details
-    new_card = None
-    if details.get("new_card"):
-        card = dict(details["new_card"])
-        cardholder_name = card.pop("cardholder_name", "")
-        new_card = NewCard(card=TokenizedCard(**card), cardholder_name=cardholder_name)
-    with contextlib.suppress(CheckoutError):  # the payment is refunded by _finish_order
-        _finish_order(
-            attempt=attempt,
-            cart_id=cart_id,
+    """Place the order of one version of a cart, once, through the money path.
+    `expected_pricing` is the fingerprint of the priced order the checkout page showed.
+    Raises CheckoutError, PaymentDeclined or PaymentFailed with nothing changed,
+    PaymentRequiresAction when the customer must authenticate with their bank first, or
+    PaymentPending when the gateway's answer is not known yet (the order is then completed by
+    whoever settles the payment, never charged twice)."""
+    return take_payment(
+        CheckoutPayment(
+            cart_id=cart.pk,
             cart_version=cart_version,
-            billing=BillingDetails(**details["billing"]),
-            expected_pricing=details["expected_pricing"],
+            billing=billing,
+            expected_pricing=expected_pricing,
+            actor=actor,
+            today=today or timezone.localdate(),
+            payment_method=payment_method,
             new_card=new_card,
-            payment_method=attempt.payment_method,
-            actor=attempt.created_by,
-            today=date.fromisoformat(details["today"]),
         )
-
-
-def _parse_cart_reference(reference: str) -> tuple[int, int]:
-    cart_part, version_part = reference.removeprefix("cart-").split("-v")
-    return int(cart_part), int(version_part)
+    )
 
 
 def _write_checkout_order(
@@ -402,15 +375,12 @@ def _write_checkout_order(
     billing: BillingDetails,
     idempotency_key: str,
     payment_method: PaymentMethod | None,
-    new_card: NewCard | None,
     attempt: PaymentAttempt | None,
     actor: User | None,
     today: date,
 ) -> Order:
     account = locked.account
     save_billing_details(account=account, billing=billing, actor=actor)
-    if new_card is not None:
-        payment_method = save_card(account=account, new_card=new_card, actor=actor)
     try:
         order = write_order(
             account=account,
@@ -426,8 +396,6 @@ def _write_checkout_order(
         )
     except OrderError as error:
         raise CheckoutError(error.message) from error
-    if attempt is not None:
-        payments.mark_used(attempt, order)
     empty_cart(cart=locked.cart)
     transaction.on_commit(lambda: send_order_confirmation_email.enqueue(order.pk))
     return order

@@ -3,11 +3,12 @@ the next period of its cycle, an order and an invoice for its seats × its price
 by the account's current tax decision; the credit balance pays first and the rest is charged to
 the account's default card — the automatic card of corporate accounts too.
 
-Each renewal reads like place_order: lock and price, charge outside any transaction through a
-payment attempt keyed `renewal-<subscription>-<period start>` (a retried or concurrent run
-never charges twice), lock again and write through the one order writer. A declined charge
-still renews the period, with an open invoice and the subscription past due: dunning
-(checkout.invoice_payments) retries it. A run catches up every period missed, in order.
+Each renewal is a flow of the money path (RenewalPayment): lock and price, charge off-session
+outside any transaction through a payment attempt keyed `renewal-<subscription>-<period
+start>` (a retried or concurrent run never charges twice), lock again and write through the
+one order writer. A declined charge still renews the period, with an open invoice and the
+subscription past due: dunning (checkout.invoice_payments) retries it. A run catches up every
+period missed, in order.
 """
 
 import secrets
@@ -17,16 +18,15 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from billing_center import locks
 from billing_center.claims import each_claimed
-from checkout import payments
 from checkout.billing import BillingDetails
 from checkout.emails import send_payment_failed_email, send_renewal_receipt_email
-from checkout.gateway import PaymentDeclined
-from checkout.models import AttemptStatus, Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
+from checkout.models import Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
 from checkout.orders import write_order
+from checkout.payments.money_path import Payment, PaymentFlow, Written, complete, take_payment
 from checkout.pricing import OrderPricing, price_lines, renewal_line
 from subscriptions import lifecycle
-from subscriptions.locks import lock_account
 from subscriptions.models import Account, Subscription, SubscriptionStatus
 from subscriptions.periods import period_end
 
@@ -109,115 +109,129 @@ def renewal_reference(subscription: Subscription, period_start: date) -> str:
     return f"renewal-{subscription.pk}-{period_start.isoformat()}"
 
 
+@dataclass
+class _DueRenewal:
+    account: Account
+    subscription: Subscription
+    pricing: OrderPricing
+
+
+class RenewalPayment(PaymentFlow):
+    """One period of a subscription renewed on the money path: merchant-initiated
+    (off-session) on the account's default card, under its mandate. A decline — the bank
+    asking for an authentication nobody can give included — still renews the period, with an
+    open invoice and the subscription past due (dunning)."""
+
+    purpose = PaymentPurpose.RENEWAL
+    on_session = False
+    unused_reason = "The renewal could not be written."
+
+    def __init__(
+        self, *, subscription_id: int, account_id: int, today: date, period_start: date | None
+    ):
+        self.subscription_id = subscription_id
+        self.account_id = account_id
+        self.today = today
+        self.period_start = period_start  # fixed at the first look, for the whole run
+        self.next_due = False
+        self.decline = ""
+
+    @classmethod
+    def of_attempt(cls, attempt: PaymentAttempt) -> "RenewalPayment":
+        today = date.fromisoformat(attempt.details.get("today") or str(attempt.period_start))
+        return cls(
+            subscription_id=attempt.subscription_id,
+            account_id=attempt.account_id,
+            today=max(today, attempt.period_start),
+            period_start=attempt.period_start,
+        )
+
+    def lock(self) -> _DueRenewal | None:
+        locked = _lock_due(self.subscription_id, self.account_id, self.today)
+        if locked is None:
+            return None
+        account, subscription = locked
+        if self.period_start is None:
+            self.period_start = subscription.current_period_end
+            self.next_due = period_end(self.period_start, subscription.cycle) <= self.today
+        if subscription.current_period_end != self.period_start:
+            return None  # renewed meanwhile (a concurrent run)
+        return _DueRenewal(account, subscription, _price(account, subscription, self.period_start))
+
+    def done(self, state: _DueRenewal | None) -> str | None:
+        return Outcome.NOT_DUE if state is None else None
+
+    def payment(self, state: _DueRenewal) -> Payment | None:
+        if state.pricing.amount_due.amount <= 0:
+            return None
+        card = state.account.payment_methods.filter(is_default=True).first()
+        if card is None:
+            self.decline = "no_card"
+            return None
+        return Payment(
+            account=state.account,
+            amount=state.pricing.amount_due,
+            payment_method=card,
+            reference=renewal_reference(state.subscription, self.period_start),
+            pays={"subscription_id": state.subscription.pk, "period_start": self.period_start},
+            details={"today": self.today.isoformat()},
+        )
+
+    def declined(self, attempt, declined) -> str:
+        self.decline = declined.code
+        return complete(self, None)  # renewed all the same, with an open invoice
+
+    def failed(self, attempt, failed) -> str:
+        return Outcome.GATEWAY_FAILED  # nothing charged nor written: the next run tries again
+
+    def pending(self, attempt, pending) -> str:
+        return Outcome.PENDING  # the reconciliation finishes it
+
+    def write(self, state: _DueRenewal, attempt: PaymentAttempt | None) -> Written:
+        account, subscription, pricing = state.account, state.subscription, state.pricing
+        if attempt is not None and pricing.amount_due != attempt.amount:
+            # Changed meanwhile: the payment goes back, the next run renews at the new price.
+            return Written(result=Outcome.NOT_DUE, order=None)
+        order = write_order(
+            account=account,
+            subscriptions={subscription.product_id: subscription},  # locked above
+            pricing=pricing,
+            billing=BillingDetails.of_account(account),
+            number=f"REN-{self.today:%Y%m%d}-{secrets.token_hex(4).upper()}",
+            idempotency_key=renewal_reference(subscription, self.period_start),
+            payment_method=attempt.payment_method if attempt is not None else None,
+            charge_reference=attempt.charge_reference if attempt is not None else "",
+            actor=None,
+            today=self.today,
+        )
+        if order.invoice.status == InvoiceStatus.OPEN:
+            _start_dunning(order.invoice, subscription, self.today)
+            decline = self.decline or "card_declined"
+            transaction.on_commit(
+                lambda: send_payment_failed_email.enqueue(order.invoice.pk, decline)
+            )
+            return Written(result=Outcome.DECLINED, order=order)
+        transaction.on_commit(lambda: send_renewal_receipt_email.enqueue(order.pk))
+        return Written(result=Outcome.PAID, order=order)
+
+
 def renew_once(*, subscription_id: int, account_id: int, today: date) -> tuple[str, bool]:
     """One period renewed (or not): the outcome, and whether another period is due after it."""
-    with transaction.atomic():
-        locked = _lock_due(subscription_id, account_id, today)
-        if locked is None:
-            return Outcome.NOT_DUE, False
-        account, subscription = locked
-        start = subscription.current_period_end
-        next_due = period_end(start, subscription.cycle) <= today
-        reference = renewal_reference(subscription, start)
-        pricing = _price(account, subscription, start)
-        card = account.payment_methods.filter(is_default=True).first()
-        attempt = None
-        if pricing.amount_due.amount > 0 and card is not None:
-            try:
-                attempt = payments.open_attempt(
-                    account=account,
-                    purpose=PaymentPurpose.RENEWAL,
-                    reference=reference,
-                    amount=pricing.amount_due,
-                    card_token=card.gateway_token,
-                    payment_method=card,
-                    actor=None,
-                    details={"today": today.isoformat()},
-                )
-            except payments.PaymentPending:
-                return Outcome.PENDING, next_due
-    decline = ""
-    if attempt is not None:
-        try:
-            attempt = payments.pay(attempt)
-        except PaymentDeclined as declined:
-            decline, attempt = declined.code, None
-        except payments.PaymentFailed:
-            return Outcome.GATEWAY_FAILED, next_due
-        except payments.PaymentPending:
-            return Outcome.PENDING, next_due
-    elif pricing.amount_due.amount > 0:
-        decline = "no_card"
-    outcome = write_renewal(
-        subscription_id=subscription_id,
-        account_id=account_id,
-        period_start=start,
-        today=today,
-        attempt=attempt,
-        decline=decline,
+    flow = RenewalPayment(
+        subscription_id=subscription_id, account_id=account_id, today=today, period_start=None
     )
-    return outcome, next_due
-
-
-def write_renewal(
-    *,
-    subscription_id: int,
-    account_id: int,
-    period_start: date,
-    today: date,
-    attempt: PaymentAttempt | None,
-    decline: str = "",
-) -> str:
-    """Under the locks again: the renewal's order and invoice, paid with `attempt`, or open
-    after a decline. A payment no renewal used is given back."""
-    try:
-        with transaction.atomic():
-            locked = _lock_due(subscription_id, account_id, today)
-            if locked is None or locked[1].current_period_end != period_start:
-                return Outcome.NOT_DUE  # renewed meanwhile (a concurrent run) or not due
-            account, subscription = locked
-            reference = renewal_reference(subscription, period_start)
-            pricing = _price(account, subscription, period_start)
-            if attempt is not None and pricing.amount_due != attempt.amount:
-                return Outcome.NOT_DUE  # changed meanwhile: refunded below, the next run retries
-            card = attempt.payment_method if attempt is not None else None
-            order = write_order(
-                account=account,
-                subscriptions={subscription.product_id: subscription},  # locked above
-                pricing=pricing,
-                billing=BillingDetails.of_account(account),
-                number=f"REN-{today:%Y%m%d}-{secrets.token_hex(4).upper()}",
-                idempotency_key=reference,
-                payment_method=card,
-                charge_reference=attempt.charge_reference if attempt is not None else "",
-                actor=None,
-                today=today,
-            )
-            if attempt is not None:
-                payments.mark_used(attempt, order)
-            if order.invoice.status == InvoiceStatus.OPEN:
-                _start_dunning(order.invoice, subscription, today)
-                transaction.on_commit(
-                    lambda: send_payment_failed_email.enqueue(order.invoice.pk, decline)
-                )
-                return Outcome.DECLINED
-            transaction.on_commit(lambda: send_renewal_receipt_email.enqueue(order.pk))
-            return Outcome.PAID
-    finally:
-        if attempt is not None and attempt.order_id is None:
-            payments.refund(attempt, reason="The renewal could not be written.")
+    outcome = take_payment(flow)
+    return outcome, flow.next_due and outcome != Outcome.NOT_DUE
 
 
 def _lock_due(
     subscription_id: int, account_id: int, today: date
 ) -> tuple[Account, Subscription] | None:
     """The account's lock, then the subscription's (the writers' order), and whether it is due."""
-    account = lock_account(account_id)
-    subscription = (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("plan__product", "product")
-        .get(pk=subscription_id, account_id=account_id)
-    )
+    account = locks.lock_account(account_id)
+    subscription = locks.lock_subscription(subscription_id, related=("plan__product", "product"))
+    if subscription.account_id != account_id:
+        return None
     subscription.account = account
     due = (
         subscription.status == SubscriptionStatus.ACTIVE
@@ -243,19 +257,3 @@ def _start_dunning(invoice: Invoice, subscription: Subscription, today: date) ->
     invoice.next_retry_on = today + timedelta(days=settings.DUNNING_RETRY_DAYS[0])
     invoice.save(update_fields=["first_failed_on", "retries_done", "next_retry_on"])
     lifecycle.mark_past_due(subscription=subscription)
-
-
-def resume_renewal(attempt: PaymentAttempt) -> None:
-    """The reconciliation's way to finish a renewal whose run is gone: a captured charge renews
-    the period it was for (or is refunded if that period is renewed already)."""
-    if attempt.status != AttemptStatus.CAPTURED or attempt.order_id is not None:
-        return
-    subscription_part, _sep, start = attempt.reference.removeprefix("renewal-").partition("-")
-    today = date.fromisoformat(attempt.details.get("today") or start)
-    write_renewal(
-        subscription_id=int(subscription_part),
-        account_id=attempt.account_id,
-        period_start=date.fromisoformat(start),
-        today=max(today, date.fromisoformat(start)),
-        attempt=attempt,
-    )

@@ -14,9 +14,9 @@ from subscriptions.models import Subscription, SubscriptionStatus
 
 def saved_cards(*, account) -> QuerySet[PaymentMethod]:
     """The cards the account can pay with (removed ones are kept for history, not offered)."""
-    return PaymentMethod.objects.filter(account=account, removed_at__isnull=True).order_by(
-        "-is_default", "-created_at"
-    )
+    return PaymentMethod.objects.filter(
+        account=account, removed_at__isnull=True, saved=True
+    ).order_by("-is_default", "-created_at")
 
 
 def subscriptions_renewing_on_default_card(*, account) -> QuerySet[Subscription]:
@@ -76,9 +76,7 @@ def invoice_paid_by(attempt: PaymentAttempt) -> Invoice | None:
     """The invoice an invoice payment ("Pay now") was for: the one of the order it pays."""
     if attempt.purpose != PaymentPurpose.INVOICE:
         return None
-    return Invoice.objects.filter(
-        account=attempt.account_id, order__idempotency_key=attempt.reference
-    ).first()
+    return attempt.invoice
 
 
 def open_invoices(*, account) -> QuerySet[Invoice]:

@@ -6,13 +6,14 @@ from datetime import date
 
 from django_tasks import task
 
-from checkout import billing_run, payments
+from checkout import billing_run
+from checkout.payments import reconciliation
 
 
 @task()
 def reconcile_payments() -> str:
     """The reconciliation as a task (manage.py reconcile_payments does the same)."""
-    return str(payments.reconcile_payments())
+    return str(reconciliation.reconcile_payments())
 
 
 @task()

@@ -15,11 +15,17 @@ urlpatterns = [
     path("subscriptions/<int:pk>/change/", views.change_subscription, name="change_subscription"),
     path("orders/<str:number>/", views.order_confirmation, name="order_confirmation"),
     path("payments/<uuid:public_id>/", views.payment_status, name="payment_status"),
+    path("payments/<uuid:public_id>/return/", views.payment_return, name="payment_return"),
     path("payment-methods/", views.payment_methods, name="payment_methods"),
     path(
         "payment-methods/<int:pk>/default/",
         views.make_default_payment_method,
         name="make_default_payment_method",
+    ),
+    path(
+        "payment-methods/<int:pk>/confirmed/",
+        views.card_setup_return,
+        name="card_setup_return",
     ),
     path(
         "payment-methods/<int:pk>/remove/",

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
@@ -16,21 +15,28 @@ from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
 from checkout.billing import BillingDetails, BillingInformationError, update_billing_information
+from checkout.card_entry import (
+    card_entry_context,
+    returned_from_card_page,
+    to_hosted_card_page,
+)
 from checkout.documents import open_document_pdf
 from checkout.forms import BillingInformationForm, CheckoutForm, NewCardForm, PayInvoiceForm
-from checkout.gateway import PaymentDeclined, get_gateway
 from checkout.invoice_payments import InvoicePaymentError
 from checkout.invoice_payments import pay_invoice as pay_invoice_service
-from checkout.models import InvoiceStatus, PaymentPurpose
-from checkout.payment_methods import (
-    NewCard,
+from checkout.models import AttemptStatus, InvoiceStatus, PaymentMethod, PaymentPurpose
+from checkout.payments.attempts import PaymentFailed, PaymentPending, PaymentRequiresAction
+from checkout.payments.cards import (
     PaymentMethodError,
     add_payment_method,
+    finish_card_setup,
     removal_problem,
     remove_payment_method,
     set_default_payment_method,
 )
-from checkout.payments import PaymentFailed, PaymentPending, settle
+from checkout.payments.gateway import PaymentDeclined, decline_message
+from checkout.payments.money_path import continue_after_authentication
+from checkout.payments.reconciliation import settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
 from checkout.pricing import PricingError
 from checkout.tax import MissingVatRate
@@ -99,8 +105,6 @@ def _initial(account, cart, pricing, cards):
     }
 
 
-@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
-@sensitive_variables("data", "new_card")
 @require_http_methods(["GET", "POST"])
 @billing_contact_required
 def checkout(request):
@@ -123,18 +127,22 @@ def checkout(request):
         messages.error(request, _("We cannot sell to your country right now. Please contact us."))
         return redirect("cart:detail")
 
+    initial = _initial(account, cart, pricing, cards)
+    returned = returned_from_card_page(request)
     form = CheckoutForm(
         request.POST or None,
-        initial=_initial(account, cart, pricing, cards),
+        initial={**initial, **returned} if returned else initial,
         saved_cards=cards,
         payment_required=pricing.amount_due.amount > 0,
     )
+    if request.method == "POST" and form.payment_required and form.needs_card_entry:
+        return to_hosted_card_page(request)  # a new card, and no JavaScript to take it here
     if request.method == "POST" and form.is_valid():
         billing = form.billing_details()
         try:
             # place_order prices the cart with these details and refuses it if the page showed
             # another price; the page's own price says whether a card is needed.
-            new_card = form.new_card(get_gateway()) if form.payment_required else None
+            new_card = form.new_card() if form.payment_required else None
             order = place_order(
                 cart=cart,
                 cart_version=form.cleaned_data["cart_version"],
@@ -144,6 +152,8 @@ def checkout(request):
                 payment_method=None if form.uses_new_card else form.saved_card,
                 new_card=new_card,
             )
+        except PaymentRequiresAction as action:
+            return redirect(action.url)  # the bank's authentication, then payment_return
         except PaymentPending as pending:
             return redirect("checkout:payment_status", public_id=pending.attempt.public_id)
         except (PaymentDeclined, PaymentFailed) as error:
@@ -162,7 +172,13 @@ def checkout(request):
     return render(
         request,
         "checkout/checkout.html",
-        {"cart": cart, "pricing": pricing, "form": form, "cards": cards},
+        {
+            "cart": cart,
+            "pricing": pricing,
+            "form": form,
+            "cards": cards,
+            **card_entry_context(form),
+        },
     )
 
 
@@ -187,14 +203,50 @@ def payment_status(request, public_id):
     )
     settle(attempt)
     if attempt.order_id is not None:
-        if attempt.purpose == PaymentPurpose.INVOICE:
-            return redirect("checkout:invoice_detail", number=attempt.order.invoice.number)
-        return redirect("checkout:order_confirmation", number=attempt.order.number)
+        return _paid(request, attempt)
     return render(
         request,
         "checkout/payment_status.html",
-        {"attempt": attempt, "invoice": selectors.invoice_paid_by(attempt)},
+        {
+            "attempt": attempt,
+            "invoice": selectors.invoice_paid_by(attempt),
+            "decline": decline_message(attempt.decline_code) if attempt.decline_code else "",
+        },
     )
+
+
+def _paid(request, attempt):
+    if attempt.purpose == PaymentPurpose.INVOICE:
+        return redirect("checkout:invoice_detail", number=attempt.order.invoice.number)
+    return redirect("checkout:order_confirmation", number=attempt.order.number)
+
+
+@require_GET
+@billing_contact_required
+def payment_return(request, public_id):
+    """Where the processor sends the billing contact back after authenticating a payment with
+    their bank. The visit proves nothing: the processor is asked how the payment ended, and
+    the order (or the invoice) is completed only if it captured. Coming back twice, or with a
+    forged link, changes nothing."""
+    attempt = get_for_account(
+        selectors.payment_attempts(), account=request.account, public_id=public_id
+    )
+    attempt = continue_after_authentication(attempt)
+    if attempt.order_id is not None:
+        if attempt.purpose == PaymentPurpose.INVOICE:
+            messages.success(
+                request,
+                _("Invoice %(number)s is paid. Thank you.")
+                % {"number": attempt.order.invoice.number},
+            )
+        return _paid(request, attempt)
+    if attempt.status in (AttemptStatus.DECLINED, AttemptStatus.FAILED):
+        messages.error(request, decline_message(attempt.decline_code or "authentication_failed"))
+        invoice = selectors.invoice_paid_by(attempt)
+        if invoice is not None:
+            return redirect("checkout:pay_invoice", number=invoice.number)
+        return redirect("checkout:checkout")
+    return redirect("checkout:payment_status", public_id=attempt.public_id)
 
 
 @require_GET
@@ -224,8 +276,6 @@ def invoice_detail(request, number: str):
     )
 
 
-@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
-@sensitive_variables("new_card")
 @require_http_methods(["GET", "POST"])
 @billing_contact_required
 def pay_invoice(request, number: str):
@@ -240,19 +290,25 @@ def pay_invoice(request, number: str):
         return render(request, "checkout/pay_invoice.html", {"invoice": invoice, "form": None})
     cards = list(selectors.saved_cards(account=request.account))
     default = next((card for card in cards if card.is_default), None)
+    initial = {"payment": str(default.pk) if default else "new"}
+    returned = returned_from_card_page(request)
     form = PayInvoiceForm(
         request.POST or None,
-        initial={"payment": str(default.pk) if default else "new"},
+        initial={**initial, **returned} if returned else initial,
         saved_cards=cards,
     )
+    if request.method == "POST" and form.needs_card_entry:
+        return to_hosted_card_page(request)
     if request.method == "POST" and form.is_valid():
         try:
             pay_invoice_service(
                 invoice=invoice,
                 actor=request.user,
                 payment_method=None if form.uses_new_card else form.saved_card,
-                new_card=form.new_card(get_gateway()),
+                new_card=form.new_card(),
             )
+        except PaymentRequiresAction as action:
+            return redirect(action.url)
         except PaymentPending as pending:
             return redirect("checkout:payment_status", public_id=pending.attempt.public_id)
         except (PaymentDeclined, PaymentFailed, InvoicePaymentError) as error:
@@ -264,7 +320,9 @@ def pay_invoice(request, number: str):
             )
             return redirect("checkout:invoice_detail", number=invoice.number)
     return render(
-        request, "checkout/pay_invoice.html", {"invoice": invoice, "form": form, "cards": cards}
+        request,
+        "checkout/pay_invoice.html",
+        {"invoice": invoice, "form": form, "cards": cards, **card_entry_context(form)},
     )
 
 
@@ -280,35 +338,74 @@ def invoice_pdf(request, number: str):
     return response
 
 
-@sensitive_post_parameters("card_number", "card_cvc", "card_expiry")
 @require_http_methods(["GET", "POST"])
 @billing_contact_required
 def payment_methods(request):
-    """The account's saved cards: add one, choose the default."""
+    """The account's saved cards: add one (entered in the processor's card fields, set up for
+    later charges with the bank's authentication where the card asks for it), choose the
+    default."""
     account = request.account
-    form = NewCardForm(request.POST or None)
+    returned = returned_from_card_page(request)
+    form = NewCardForm(request.POST or None, initial=returned)
+    if request.method == "POST" and form.needs_card_entry:
+        return to_hosted_card_page(request)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        card = get_gateway().tokenize_card(
-            number=data["card_number"],
-            exp_month=data["exp_month"],
-            exp_year=data["exp_year"],
-            cvc=data["card_cvc"],
-            cardholder_name=data["cardholder_name"],
-        )
-        add_payment_method(
-            account=account,
-            new_card=NewCard(card=card, cardholder_name=data["cardholder_name"]),
-            make_default=data["make_default"],
-            actor=request.user,
-        )
-        messages.success(request, _("The card is saved."))
-        return redirect("checkout:payment_methods")
+        try:
+            saving = add_payment_method(
+                account=account,
+                new_card=form.new_card(),
+                make_default=form.cleaned_data["make_default"],
+                actor=request.user,
+            )
+        except PaymentMethodError as error:
+            form.add_error(None, error.message)
+        else:
+            if saving.action_url:
+                # The bank confirms it is the cardholder; the choice waits for the way back.
+                request.session[_setup_key(saving.payment_method)] = form.cleaned_data[
+                    "make_default"
+                ]
+                return redirect(saving.action_url)
+            messages.success(request, _("The card is saved."))
+            return redirect("checkout:payment_methods")
     return render(
         request,
         "checkout/payment_methods.html",
-        {"cards": selectors.saved_cards(account=account), "form": form},
+        {
+            "cards": selectors.saved_cards(account=account),
+            "form": form,
+            **card_entry_context(form),
+        },
     )
+
+
+def _setup_key(card: PaymentMethod) -> str:
+    return f"card-setup-default:{card.pk}"
+
+
+@require_GET
+@billing_contact_required
+def card_setup_return(request, pk: int):
+    """Back from the bank's authentication of a card being saved: the processor is asked how
+    it went; the card is saved only if the setup succeeded."""
+    card = get_for_account(
+        PaymentMethod.objects.filter(removed_at__isnull=True), account=request.account, pk=pk
+    )
+    try:
+        saving = finish_card_setup(
+            payment_method=card,
+            make_default=request.session.get(_setup_key(card), False),
+            actor=request.user,
+        )
+    except PaymentMethodError as error:
+        messages.error(request, error.message)
+    else:
+        if saving.action_url:
+            messages.warning(request, _("Your bank has not confirmed the card yet."))
+        else:
+            request.session.pop(_setup_key(card), None)
+            messages.success(request, _("The card is saved."))
+    return redirect("checkout:payment_methods")
 
 
 @require_POST

@@ -7,9 +7,10 @@ class CorporatePortalConfig(AppConfig):
     verbose_name = _("Corporate Billing Portal")
 
     def ready(self):
-        from checkout import payments
         from checkout.models import PaymentPurpose
+        from checkout.payments.money_path import register_flow
         from corporate_portal import activity, processing  # noqa: F401 (activity registers)
 
-        # The reconciliation ends service orders whose worker run is gone (checkout.payments).
-        payments.register_resumer(PaymentPurpose.SERVICE_ORDER, processing.resume_service_order)
+        # How the money path rebuilds a service order's payment from its attempt (the
+        # reconciliation ends service orders whose worker run is gone).
+        register_flow(PaymentPurpose.SERVICE_ORDER, processing.ServiceOrderPayment.of_attempt)

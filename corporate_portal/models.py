@@ -201,3 +201,29 @@ class ServiceOrder(models.Model):
         """What its order and its payment attempts are known by (checkout.payments numbers the
         attempts: a retry after a refund or a decline charges again, a repeat never does)."""
         return f"service-order-{self.pk}"
+
+
+class ServiceOrderPayment(models.Model):
+    """Which service order a payment attempt pays. Checkout's attempts name carts, invoices and
+    renewals by foreign key themselves; this app sits above checkout, so the link to a service
+    order is kept here (the money path finds the service order from the attempt through it)."""
+
+    attempt = models.OneToOneField(
+        "checkout.PaymentAttempt",
+        verbose_name=_("payment attempt"),
+        on_delete=models.CASCADE,
+        related_name="service_order_payment",
+    )
+    service_order = models.ForeignKey(
+        ServiceOrder,
+        verbose_name=_("service order"),
+        on_delete=models.PROTECT,
+        related_name="payments",
+    )
+
+    class Meta:
+        verbose_name = _("service order payment")
+        verbose_name_plural = _("service order payments")
+
+    def __str__(self):
+        return f"{self.service_order} ← {self.attempt}"

@@ -1,6 +1,7 @@
 """What the background worker does with a placed service order (SPEC flow C.5): charge the
-card, then add the seats, create the admin contact, issue the invoice through the one order
-writer and email the receipt. `tasks.process_service_order` runs it; services enqueue that."""
+card (off-session, on the money path), then add the seats, create the admin contact, issue the
+invoice through the one order writer and email the receipt. `tasks.process_service_order`
+runs it; services enqueue that."""
 
 import logging
 from dataclasses import replace
@@ -10,20 +11,22 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from billing_center import locks
 from billing_center.emails import send_templated_email
 from billing_center.money import format_money
-from checkout import payments
 from checkout.billing import BillingDetails
-from checkout.gateway import PaymentDeclined
 from checkout.models import AttemptStatus, OrderLineKind, PaymentAttempt, PaymentPurpose
 from checkout.orders import OrderError, write_order
+from checkout.payments.gateway import PaymentDeclined
+from checkout.payments.money_path import Payment, PaymentFlow, Written, take_payment
 from checkout.pricing import PricedLine, price_lines
 from checkout.tax import TaxDecision
 from corporate_portal.models import Quote, ServiceOrder, ServiceOrderStatus
+from corporate_portal.models import ServiceOrderPayment as ServiceOrderPaymentLink
 from corporate_portal.rules import CorporateError, admin_contact_problem
 from subscriptions import services as subscription_services
 from subscriptions.invoice_recipients import invoice_cc_recipients
-from subscriptions.locks import lock_account, lock_live_subscriptions
+from subscriptions.models import Account
 from subscriptions.selectors import billing_contact_emails
 
 logger = logging.getLogger(__name__)
@@ -47,179 +50,198 @@ def quote_lines_as_priced(quote: Quote) -> list[PricedLine]:
     ]
 
 
-def process_service_order(service_order_id: int) -> str:
-    """Charge the card, then apply the service order. A decline or a failure leaves it failed
-    with its true reason and nothing else changed; an unknown outcome leaves it processing
-    until the charge is settled (the reconciliation, or a retry, looks it up first). Running it
-    again, or twice at once, never charges twice nor sends a second email."""
-    with transaction.atomic():
+class ServiceOrderPayment(PaymentFlow):
+    """A placed service order on the money path, processed by the background worker: charged
+    off-session (merchant-initiated) to the card chosen at Proceed to Payment, then applied.
+    A decline or a failure leaves it failed with its true reason and nothing else changed; an
+    unknown outcome leaves it processing until the charge is settled. Running it again, or
+    twice at once, never charges twice nor sends a second email."""
+
+    purpose = PaymentPurpose.SERVICE_ORDER
+    on_session = False
+    refusal = Exception  # whatever stops it from applying: given back, then failed with why
+    unused_reason = "The service order was already paid."
+
+    def __init__(self, service_order_id: int):
+        self.service_order_id = service_order_id
+
+    @classmethod
+    def of_attempt(cls, attempt: PaymentAttempt) -> "ServiceOrderPayment":
+        return cls(attempt.service_order_payment.service_order_id)
+
+    def lock(self) -> ServiceOrder:
         account_id = ServiceOrder.objects.values_list("account_id", flat=True).get(
-            pk=service_order_id
+            pk=self.service_order_id
         )
-        account = lock_account(account_id)
-        service_order = (
-            ServiceOrder.objects.select_for_update()
-            .select_related("payment_method")
-            .get(pk=service_order_id)
+        account = locks.lock_account(account_id)
+        service_order = locks.lock_service_order(
+            self.service_order_id, related=("quote", "payment_method", "placed_by")
         )
-        if service_order.status not in (ServiceOrderStatus.PLACED, ServiceOrderStatus.PROCESSING):
-            return service_order.status
-        service_order.status = ServiceOrderStatus.PROCESSING
-        service_order.save(update_fields=["status"])
-        # What can be checked before the charge is checked before it: nothing to refund later.
-        problem = admin_contact_problem(email=service_order.admin_contact_email, account=account)
-        if problem:
-            return _fail(service_order.pk, problem)
-        attempt = None
-        if service_order.total.amount > 0:
-            try:
-                attempt = payments.open_attempt(
-                    account=account,
-                    purpose=PaymentPurpose.SERVICE_ORDER,
-                    reference=service_order.idempotency_key,
-                    amount=service_order.total,
-                    card_token=service_order.payment_method.gateway_token,
-                    payment_method=service_order.payment_method,
-                    actor=service_order.placed_by,
+        service_order.account = account
+        self.actor = service_order.placed_by
+        return service_order
+
+    def done(self, service_order: ServiceOrder) -> str | None:
+        if service_order.status == ServiceOrderStatus.PLACED:
+            # First look: processing from now on. What can be checked before the charge is
+            # checked before it: nothing to refund later.
+            service_order.status = ServiceOrderStatus.PROCESSING
+            service_order.save(update_fields=["status"])
+            with translation.override(service_order.account.language):
+                problem = admin_contact_problem(
+                    email=service_order.admin_contact_email, account=service_order.account
                 )
-            except payments.PaymentPending:
-                return ServiceOrderStatus.PROCESSING
-    with translation.override(account.language):
-        try:
-            if attempt is not None:
-                attempt = payments.pay(attempt)
-        except PaymentDeclined as declined:
-            return _fail(service_order.pk, declined.message)
-        except payments.PaymentFailed:
+            if problem:
+                return _fail(service_order.pk, problem)
+        if service_order.status != ServiceOrderStatus.PROCESSING:
+            return service_order.status
+        return None
+
+    def payment(self, service_order: ServiceOrder) -> Payment | None:
+        if service_order.total.amount <= 0:
+            return None
+        return Payment(
+            account=service_order.account,
+            amount=service_order.total,
+            payment_method=service_order.payment_method,
+            reference=service_order.idempotency_key,
+            pays={},
+        )
+
+    def attach(self, attempt: PaymentAttempt) -> None:
+        ServiceOrderPaymentLink.objects.create(
+            attempt=attempt, service_order_id=self.service_order_id
+        )
+
+    def write(self, service_order: ServiceOrder, attempt: PaymentAttempt | None) -> Written:
+        with translation.override(service_order.account.language):
+            service_order = _apply(service_order, attempt)
+        return Written(result=ServiceOrderStatus.COMPLETED, order=service_order.order)
+
+    def declined(self, attempt, declined) -> str:
+        with translation.override(attempt.account.language):
+            return _fail(self.service_order_id, declined.message)
+
+    def failed(self, attempt, failed) -> str:
+        with translation.override(attempt.account.language):
             return _fail(
-                service_order.pk,
+                self.service_order_id,
                 _("The payment service failed before charging the card: nothing was charged."),
             )
-        except payments.PaymentPending:
-            return ServiceOrderStatus.PROCESSING
-        return complete_service_order(service_order.pk, attempt)
 
-
-def complete_service_order(service_order_id: int, attempt: PaymentAttempt | None) -> str:
-    """Apply a paid service order; if that fails, give the charge back and fail it with the
-    reason. A refund that fails leaves it processing: the reconciliation refunds later."""
-    try:
-        apply_service_order(service_order_id=service_order_id, attempt=attempt)
-    except Exception as error:
-        if isinstance(error, CorporateError):
-            reason = error.message
-        else:
-            logger.exception("Service order %s could not be applied", service_order_id)
-            reason = _("The order could not be applied.")
-        if attempt is None:
-            return _fail(service_order_id, reason)
-        if payments.refund(attempt, reason=reason):
-            return _fail(
-                service_order_id,
-                _("%(reason)s The charge of %(amount)s was refunded.")
-                % {"reason": reason, "amount": format_money(attempt.amount)},
-            )
-        ServiceOrder.objects.filter(pk=service_order_id).update(
-            failure_reason=_("%(reason)s The charge will be refunded.") % {"reason": reason}
-        )
+    def pending(self, attempt, pending) -> str:
         return ServiceOrderStatus.PROCESSING
-    if attempt is not None:
-        attempt.refresh_from_db()
-        if attempt.order_id is None:  # the service order was completed by another payment
-            payments.refund(attempt, reason=_("The service order was already paid."))
-    return ServiceOrderStatus.COMPLETED
+
+    def refused(self, attempt, refusal, refunded: bool) -> str:
+        account = Account.objects.get(
+            pk=ServiceOrder.objects.values_list("account_id", flat=True).get(
+                pk=self.service_order_id
+            )
+        )
+        with translation.override(account.language):
+            if isinstance(refusal, CorporateError):
+                reason = refusal.message
+            else:
+                logger.exception(
+                    "Service order %s could not be applied",
+                    self.service_order_id,
+                    exc_info=refusal,
+                )
+                reason = _("The order could not be applied.")
+            if attempt is None:
+                return _fail(self.service_order_id, reason)
+            if refunded:
+                return _fail(
+                    self.service_order_id,
+                    _("%(reason)s The charge of %(amount)s was refunded.")
+                    % {"reason": reason, "amount": format_money(attempt.amount)},
+                )
+            ServiceOrder.objects.filter(pk=self.service_order_id).update(
+                failure_reason=_("%(reason)s The charge will be refunded.") % {"reason": reason}
+            )
+            return ServiceOrderStatus.PROCESSING
+
+    def abandoned(self, attempt: PaymentAttempt) -> None:
+        with translation.override(attempt.account.language):
+            if attempt.status == AttemptStatus.REFUNDED:
+                _fail(
+                    self.service_order_id,
+                    _("The order could not be applied. The charge of %(amount)s was refunded.")
+                    % {"amount": format_money(attempt.amount)},
+                )
+            elif attempt.status == AttemptStatus.DECLINED:
+                _fail(self.service_order_id, PaymentDeclined(attempt.decline_code).message)
+            else:
+                _fail(
+                    self.service_order_id,
+                    _("The payment could not be confirmed: nothing was charged."),
+                )
 
 
-def resume_service_order(attempt: PaymentAttempt) -> None:
-    """The reconciliation's way to end a service order whose worker run is gone: complete it
-    with a captured charge, or fail it when nothing was (or no longer is) charged."""
-    service_order_id = int(attempt.reference.removeprefix("service-order-"))
-    account = attempt.account
-    with translation.override(account.language):
-        if attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None:
-            complete_service_order(service_order_id, attempt)
-        elif attempt.status == AttemptStatus.FAILED:
-            _fail(service_order_id, _("The payment could not be confirmed: nothing was charged."))
-        elif attempt.status == AttemptStatus.REFUNDED:
-            _fail(
-                service_order_id,
-                _("The order could not be applied. The charge of %(amount)s was refunded.")
-                % {"amount": format_money(attempt.amount)},
-            )
+def process_service_order(service_order_id: int) -> str:
+    """Charge the card, then apply the service order (the worker's task)."""
+    return take_payment(ServiceOrderPayment(service_order_id))
 
 
-def apply_service_order(*, service_order_id: int, attempt: PaymentAttempt | None) -> ServiceOrder:
-    """Once charged: add the seats, create the admin contact with a seat of each product and
-    write the order and its invoice, in one transaction under the account's lock, or nothing.
-    Every line must be on a live subscription of the service order's own account, in the
-    period it was quoted for."""
-    with transaction.atomic():
-        account_id = ServiceOrder.objects.values_list("account_id", flat=True).get(
-            pk=service_order_id
+def _apply(service_order: ServiceOrder, attempt: PaymentAttempt | None) -> ServiceOrder:
+    """Once charged, under the account's lock: add the seats, create the admin contact with a
+    seat of each product and write the order and its invoice — or nothing (the money path
+    rolls back and gives the charge back). Every line must be on a live subscription of the
+    service order's own account, in the period it was quoted for."""
+    account = service_order.account
+    quote = service_order.quote
+    lines = quote_lines_as_priced(quote)
+    if any(line.subscription.account_id != account.pk for line in lines):
+        raise CorporateError(
+            _("Quote %(number)s names a subscription of another account.")
+            % {"number": quote.number}
         )
-        account = lock_account(account_id)
-        service_order = (
-            ServiceOrder.objects.select_for_update()
-            .select_related("quote", "payment_method")
-            .get(pk=service_order_id)
+    live = locks.lock_live_subscriptions(
+        account=account, subscription_ids=[line.subscription.pk for line in lines]
+    )
+    lines = [_current(line, live) for line in lines]
+    tax = TaxDecision.of(service_order)
+    pricing = price_lines(
+        lines=lines,
+        currency=account.currency,
+        tax=tax,
+        credit_balance=Money(0, account.currency),
+    )
+    if pricing.total != service_order.total:
+        raise CorporateError(_("The quote's total changed: ask for a new quote."))
+    try:
+        admin = subscription_services.make_admin_contact(
+            account=account,
+            email=service_order.admin_contact_email,
+            full_name=service_order.admin_contact_name,
+            actor=service_order.placed_by,
         )
-        if service_order.status != ServiceOrderStatus.PROCESSING:
-            return service_order  # completed or failed meanwhile: the caller refunds its charge
-        quote = service_order.quote
-        lines = quote_lines_as_priced(quote)
-        if any(line.subscription.account_id != account.pk for line in lines):
-            raise CorporateError(
-                _("Quote %(number)s names a subscription of another account.")
-                % {"number": quote.number}
-            )
-        live = lock_live_subscriptions(
-            account=account, subscription_ids=[line.subscription.pk for line in lines]
+        order = write_order(
+            account=account,
+            subscriptions=live,
+            pricing=pricing,
+            billing=_billing_details(service_order),
+            number=f"SO-{quote.number}",
+            idempotency_key=service_order.idempotency_key,
+            payment_method=service_order.payment_method,
+            charge_reference=attempt.charge_reference if attempt else "",
+            actor=service_order.placed_by,
+            today=timezone.localdate(),
         )
-        lines = [_current(line, live) for line in lines]
-        tax = TaxDecision.of(service_order)
-        pricing = price_lines(
-            lines=lines,
-            currency=account.currency,
-            tax=tax,
-            credit_balance=Money(0, account.currency),
-        )
-        if pricing.total != service_order.total:
-            raise CorporateError(_("The quote's total changed: ask for a new quote."))
-        try:
-            admin = subscription_services.make_admin_contact(
-                account=account,
-                email=service_order.admin_contact_email,
-                full_name=service_order.admin_contact_name,
-                actor=service_order.placed_by,
-            )
-            order = write_order(
-                account=account,
-                subscriptions=live,
-                pricing=pricing,
-                billing=_billing_details(service_order),
-                number=f"SO-{quote.number}",
-                idempotency_key=service_order.idempotency_key,
-                payment_method=service_order.payment_method,
-                charge_reference=attempt.charge_reference if attempt else "",
-                actor=service_order.placed_by,
-                today=timezone.localdate(),
-            )
-            for subscription in live.values():
-                if not subscription.seat_assignments.filter(user=admin).exists():
-                    subscription_services.assign_seat(
-                        subscription=subscription, user=admin, actor=service_order.placed_by
-                    )
-        except (OrderError, subscription_services.SubscriptionError) as error:
-            raise CorporateError(error.message) from error
-        if attempt is not None:
-            payments.mark_used(attempt, order)
-        service_order.order = order
-        service_order.status = ServiceOrderStatus.COMPLETED
-        service_order.processed_at = timezone.now()
-        service_order.failure_reason = ""
-        service_order.save(update_fields=["order", "status", "processed_at", "failure_reason"])
-        # Sent once: only the run that completes it gets here.
-        transaction.on_commit(lambda: _send_receipt(service_order.pk))
+        for subscription in live.values():
+            if not subscription.seat_assignments.filter(user=admin).exists():
+                subscription_services.assign_seat(
+                    subscription=subscription, user=admin, actor=service_order.placed_by
+                )
+    except (OrderError, subscription_services.SubscriptionError) as error:
+        raise CorporateError(error.message) from error
+    service_order.order = order
+    service_order.status = ServiceOrderStatus.COMPLETED
+    service_order.processed_at = timezone.now()
+    service_order.failure_reason = ""
+    service_order.save(update_fields=["order", "status", "processed_at", "failure_reason"])
+    # Sent once: only the run that completes it gets here.
+    transaction.on_commit(lambda: _send_receipt(service_order.pk))
     return service_order
 
 

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from billing_center import locks
 from billing_center.audit import record_audit_event
+from billing_center.locks import lock_account, lock_live_subscriptions
 from billing_center.models import AuditAction, User
 from billing_center.numbering import next_number
 from checkout.billing import BillingDetails, save_billing_details
@@ -33,7 +35,6 @@ from corporate_portal.rules import (
     product_problem,
 )
 from corporate_portal.tasks import process_service_order
-from subscriptions.locks import lock_account, lock_live_subscriptions
 from subscriptions.models import Account, Portal
 from subscriptions.seats import seat_count_problem
 
@@ -201,7 +202,7 @@ def _quote_line(quote: Quote, line: PricedLine) -> QuoteLine:
 
 
 def _open_quote_for_update(quote: Quote, today: date) -> Quote:
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    quote = locks.lock_quote(quote.pk)
     if quote.status == QuoteStatus.OPEN and quote.is_expired_on(today):
         quote.status = QuoteStatus.EXPIRED
         quote.save(update_fields=["status"])
@@ -313,7 +314,7 @@ def place_service_order(*, service_order: ServiceOrder, actor: User | None) -> S
     """Place Service Order: processing happens in the background (up to 24 hours)."""
     with transaction.atomic():
         lock_account(service_order.account_id)
-        service_order = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
+        service_order = locks.lock_service_order(service_order.pk)
         if service_order.status != ServiceOrderStatus.DRAFT:
             return service_order  # a double click: already placed
         service_order.status = ServiceOrderStatus.PLACED
@@ -340,7 +341,7 @@ def retry_service_order(*, service_order: ServiceOrder, actor: User | None) -> b
     False if there was nothing to retry."""
     with transaction.atomic():
         lock_account(service_order.account_id)
-        service_order = ServiceOrder.objects.select_for_update().get(pk=service_order.pk)
+        service_order = locks.lock_service_order(service_order.pk)
         if service_order.status not in RETRYABLE:
             return False
         before = service_order.status

@@ -10,7 +10,7 @@ def move_credit(
     *, account: Account, amount: Money, kind: CreditKind, order=None, description: str = ""
 ) -> CreditEntry:
     """Add (positive) or use (negative) credit. `account` must be locked by the caller
-    (subscriptions.locks.lock_account) in the transaction that writes the order. `kind` says why
+    (billing_center.locks.lock_account) in the transaction that writes the order. `kind` says why
     (its words are chosen when the entry is read, in the reader's language)."""
     if amount.currency.code != account.currency:
         raise ValueError("Credit in another currency than the account's.")

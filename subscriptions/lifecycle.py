@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from billing_center.audit import record_audit_event
 from billing_center.claims import each_claimed
+from billing_center.locks import lock_account, lock_subscription
 from billing_center.models import AuditAction, User
-from subscriptions.locks import lock_account
 from subscriptions.models import (
     Subscription,
     SubscriptionStatus,
@@ -43,11 +43,7 @@ def _locked(pk: int) -> Subscription | None:
     if account_id is None:
         return None
     lock_account(account_id)
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("account", "product", "plan")
-        .get(pk=pk)
-    )
+    return lock_subscription(pk, related=("account", "product", "plan"))
 
 
 def _each_claimed(queryset, *, batch_size: int):

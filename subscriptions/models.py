@@ -151,6 +151,10 @@ USABLE_STATUSES = (
 
 
 class Subscription(models.Model):
+    # The statuses of a subscription that still holds its product (billing_center.locks reads
+    # them from here: the kernel does not import this app).
+    LIVE_STATUSES = LIVE_STATUSES
+
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.PROTECT, related_name="subscriptions"
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from moneyed import Money
 
+from billing_center import locks
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, User
 from catalog.models import BillingCycle, Plan, Product
@@ -80,7 +81,7 @@ def start_trial(
 
     trial_end = today + timedelta(days=product.trial_days)
     with transaction.atomic():
-        Account.objects.select_for_update().get(pk=account.pk)
+        locks.lock_account(account.pk)
         if Subscription.objects.filter(
             account=account, product=product, status__in=LIVE_STATUSES
         ).exists():
@@ -125,7 +126,11 @@ def start_trial(
 
 
 def _lock_subscription(subscription: Subscription) -> Subscription:
-    return Subscription.objects.select_for_update().get(pk=subscription.pk)
+    """The subscription under its account's lock, then its own: the one order every writer
+    follows (billing_center.locks), so seat assignment never deadlocks with an order or a
+    renewal of the same account."""
+    locks.lock_account(subscription.account_id)
+    return locks.lock_subscription(subscription.pk)
 
 
 @transaction.atomic
@@ -294,7 +299,7 @@ def change_trial_seats(
 
 
 # What an order line does to a subscription. The caller (checkout.orders.write_order) holds the
-# account lock and the subscriptions' locks (subscriptions.locks) in its transaction.
+# account lock and the subscriptions' locks (billing_center.locks) in its transaction.
 
 SUBSCRIPTION_TERMS = [
     "plan",

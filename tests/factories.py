@@ -204,13 +204,14 @@ class VatRateFactory(factory.django.DjangoModelFactory):
     rate = Decimal("20.00")
 
 
-class GatewayChargeFactory(factory.django.DjangoModelFactory):
+class SandboxChargeFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "checkout.GatewayCharge"
+        model = "sandbox_gateway.SandboxCharge"
 
     idempotency_key = factory.Sequence(lambda n: f"key-{n}")
     token = "tok_sandbox_ok_test"
     amount = Money(Decimal("10.00"), "EUR")
+    status = "succeeded"
     succeeded = True
     reference = factory.Sequence(lambda n: f"ch_test_{n}")
 
@@ -335,7 +336,11 @@ class PaymentAttemptFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     purpose = "checkout"
-    reference = factory.Sequence(lambda n: f"cart-{n}-v1")
+    cart = factory.SubFactory(
+        "tests.factories.CartFactory", account=factory.SelfAttribute("..account")
+    )
+    cart_version = 1
+    reference = factory.LazyAttribute(lambda o: f"cart-{o.cart.pk}-v{o.cart_version}")
     idempotency_key = factory.LazyAttribute(lambda o: o.reference)
     amount = Money(Decimal("120.00"), "EUR")
     card_token = "tok_sandbox_ok_test"

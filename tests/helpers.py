@@ -89,3 +89,23 @@ def pdf_facts(data: bytes) -> dict:
         "structure": types,
         "text": "\n".join(page.extract_text() for page in reader.pages),
     }
+
+
+def sandbox_token(number: str = "4242424242424242") -> str:
+    """What the sandbox processor's card fields give the page for a typed test card: a token
+    (the card's expiry is a few years ahead of the clock)."""
+    from django.utils import timezone
+
+    from checkout.sandbox_gateway import processor
+
+    today = timezone.localdate()
+    return processor.tokenize(number=number, exp_month=12, exp_year=today.year + 4).token
+
+
+def sandbox_new_card(number: str = "4242424242424242", cardholder_name: str = "Camille"):
+    """A new card as a form hands it to the services: the processor's token, described by it."""
+    from checkout.payments.cards import NewCard
+    from checkout.sandbox_gateway.client import SandboxGateway
+
+    card = SandboxGateway().describe_card(token=sandbox_token(number))
+    return NewCard(card=card, cardholder_name=cardholder_name)

@@ -242,7 +242,8 @@ def place_order_queries(client, account, contact, subs, *, seats_change: bool) -
 # Place Order, new subscription: session, user, membership; the page's cart, items and prices,
 # cards, the order of this cart version; under the locks (account, cart, live subscriptions)
 # the existing order, items, prices, the rules' checks, the VAT rate, the payment attempt;
-# the charge (sandbox: 2); then the same locks and prices again, the order, its line, the
+# the charge (the sandbox processor's own rows, with the mandate an on-session payment gives);
+# then the same locks and prices again, the card's first mandate, the order, its line, the
 # subscription, two audit events, the invoice number and the invoice, the attempt's order, the
 # cart emptied: one statement each, whatever the account's size.
 @pytest.mark.parametrize(("seats_change", "budget"), [(False, 52), (True, 52)])

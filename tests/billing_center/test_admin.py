@@ -8,7 +8,6 @@ from tests.factories import (
     AuditEventFactory,
     CartItemFactory,
     CreditEntryFactory,
-    GatewayChargeFactory,
     InvoiceFactory,
     MembershipFactory,
     OrderLineFactory,
@@ -16,6 +15,7 @@ from tests.factories import (
     PaymentMethodFactory,
     PriceFactory,
     QuoteLineFactory,
+    SandboxChargeFactory,
     SeatAssignmentFactory,
     ServiceOrderFactory,
     SubscriptionFactory,
@@ -38,7 +38,7 @@ MODELS = [
     "checkout.order",
     "checkout.invoice",
     "checkout.vatrate",
-    "checkout.gatewaycharge",
+    "sandbox_gateway.sandboxcharge",
     "checkout.paymentattempt",
     "cart.cart",
     "subscriptions.trial",
@@ -60,7 +60,7 @@ def data():
     CartItemFactory(cart__account=subscription.account)
     TrialFactory(account=subscription.account)
     CreditEntryFactory(account=subscription.account)
-    GatewayChargeFactory()
+    SandboxChargeFactory()
     PaymentAttemptFactory(account=subscription.account)
     line = QuoteLineFactory(quote__account=subscription.account, subscription=subscription)
     ServiceOrderFactory(quote=line.quote)
@@ -160,7 +160,12 @@ def test_account_currency_cannot_change_once_set(admin_client):
 
 @pytest.mark.parametrize(
     "label",
-    ["checkout.order", "checkout.invoice", "subscriptions.creditentry", "checkout.gatewaycharge"],
+    [
+        "checkout.order",
+        "checkout.invoice",
+        "subscriptions.creditentry",
+        "sandbox_gateway.sandboxcharge",
+    ],
 )
 def test_records_cannot_be_added_or_deleted(admin_client, data, label):
     from django.apps import apps

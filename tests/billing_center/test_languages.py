@@ -14,7 +14,6 @@ from django.utils import formats, translation
 
 from billing_center.addresses import format_address
 from billing_center.emails import send_templated_email
-from checkout.forms import CheckoutForm
 from tests.factories import SubscriptionFactory
 
 NNBSP = "\u202f"
@@ -88,10 +87,17 @@ def test_a_label_colon_follows_the_language():
         assert render({}) == "Invoice: INV-2026-000001"
 
 
-def test_the_expiry_placeholder_is_translated():
-    with translation.override("fr"):
-        html = str(CheckoutForm(saved_cards=[])["card_expiry"])
-    assert 'placeholder="MM/AA"' in html
+@pytest.mark.django_db
+def test_the_expiry_placeholder_is_translated(contact_client, account, billing_contact):
+    """The processor's card fields take their words from the page (the script mounts them)."""
+    from cart.models import Cart
+    from tests.factories import CartItemFactory
+
+    account.language = "fr"
+    account.save(update_fields=["language"])
+    CartItemFactory(cart=Cart.objects.create(owner=billing_contact, account=account))
+    html = contact_client.get("/billing/checkout/").content
+    assert 'data-placeholder-expiry="MM/AA"' in html.decode()
 
 
 @pytest.mark.django_db

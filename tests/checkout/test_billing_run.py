@@ -19,13 +19,13 @@ from catalog.models import BillingCycle
 from checkout.billing_run import run_billing
 from checkout.models import (
     AttemptStatus,
-    GatewayCharge,
     Invoice,
     InvoiceStatus,
     Order,
     PaymentAttempt,
 )
-from checkout.payments import reconcile_payments
+from checkout.payments.reconciliation import reconcile_payments
+from checkout.sandbox_gateway.models import SandboxCharge
 from subscriptions.models import CreditEntry, Portal, Role, SubscriptionStatus
 from tests.factories import (
     AccountFactory,
@@ -36,6 +36,7 @@ from tests.factories import (
     TrialFactory,
     plan_with_prices,
 )
+from tests.helpers import sandbox_token
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,7 @@ class TestAYearOfRenewals:
         assert second.amount_charged == eur("18.00")
         assert all(i.status == InvoiceStatus.PAID for i in Invoice.objects.all())
         assert (
-            GatewayCharge.objects.filter(refunded=False).count()
+            SandboxCharge.objects.filter(refunded=False).count()
             == Order.objects.filter(amount_charged__gt=0).count()
         )
 
@@ -167,10 +168,10 @@ class TestAYearOfRenewals:
         subscription_of(account, start=date(2026, 10, 22))
         first = run_billing(today=date(2026, 11, 22))
         assert first.renewals.renewed == 1
-        counts = (Order.objects.count(), GatewayCharge.objects.count(), len(mail.outbox))
+        counts = (Order.objects.count(), SandboxCharge.objects.count(), len(mail.outbox))
         second = run_billing(today=date(2026, 11, 22))
         assert second.renewals.renewed == 0
-        assert (Order.objects.count(), GatewayCharge.objects.count(), len(mail.outbox)) == counts
+        assert (Order.objects.count(), SandboxCharge.objects.count(), len(mail.outbox)) == counts
 
     def test_the_renewal_is_taxed_by_the_current_decision_and_emailed(
         self, account, visa, django_capture_on_commit_callbacks
@@ -181,7 +182,7 @@ class TestAYearOfRenewals:
         order = Order.objects.get()
         assert (order.subtotal, order.tax, order.total) == (eur("20.00"), eur("4.00"), eur("24.00"))
         assert order.idempotency_key.startswith("renewal-")
-        assert GatewayCharge.objects.get().idempotency_key == order.idempotency_key
+        assert SandboxCharge.objects.get().idempotency_key == order.idempotency_key
         (receipt,) = [m for m in mail.outbox if order.invoice.number in m.subject]
         assert "24,00" in receipt.body  # the account's language: French
 
@@ -197,7 +198,7 @@ class TestAYearOfRenewals:
             current_period_start=date(2025, 11, 22),
         )
         assert run_billing(today=date(2026, 11, 22)).renewals.counts == {"paid": 1}
-        assert GatewayCharge.objects.get().amount == Money("1000.00", "USD")
+        assert SandboxCharge.objects.get().amount == Money("1000.00", "USD")
 
     def test_the_command_with_today(self, account, visa):
         subscription_of(account, start=date(2026, 10, 22))
@@ -254,7 +255,7 @@ class TestDunning:
         assert subscription.status == SubscriptionStatus.UNPAID
         emails = [m for m in mail.outbox if invoice.number in m.subject]
         assert len(emails) == 4  # the failure and each retry's
-        assert GatewayCharge.objects.filter(succeeded=True).count() == 0
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 0
         run(date(2026, 12, 30))  # suspended: not renewed, no more retries
         assert Order.objects.count() == 1
 
@@ -268,9 +269,7 @@ class TestDunning:
                 reverse("checkout:pay_invoice", args=[invoice.number]),
                 {
                     "payment": "new",
-                    "card_number": "4242 4242 4242 4242",
-                    "card_expiry": "12/30",
-                    "card_cvc": "123",
+                    "card_token": sandbox_token("4242424242424242"),
                     "cardholder_name": "Camille Laurent",
                 },
             )
@@ -282,7 +281,7 @@ class TestDunning:
         order = invoice.order
         assert order.amount_charged == eur("24.00")
         assert order.payment_method.last4 == "4242"
-        assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 1
         page = client.get(reverse("subscriptions:dashboard")).content.decode()
         assert reverse("checkout:pay_invoice", args=[invoice.number]) not in page
         # Reactivated after its period ended: the next run renews what it missed.
@@ -341,9 +340,7 @@ class TestDunning:
         settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture", "lookup_unavailable"]
         card = {
             "payment": "new",
-            "card_number": "4242 4242 4242 4242",
-            "card_expiry": "12/30",
-            "card_cvc": "123",
+            "card_token": sandbox_token("4242424242424242"),
             "cardholder_name": "Ada Globex",
         }
         response = client.post(pay_url, card)
@@ -364,7 +361,7 @@ class TestDunning:
             InvoiceStatus.PAID,
             SubscriptionStatus.ACTIVE,
         )
-        assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 1
         assert client.get(response.url).url == reverse(
             "checkout:invoice_detail", args=[invoice.number]
         )
@@ -380,7 +377,7 @@ class TestDunning:
         pay_invoice(invoice=invoice, actor=None, payment_method=visa)
         report = run_billing(today=date(2026, 11, 25))
         assert report.dunning.paid == report.dunning.failed == 0
-        assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 1
 
     def test_staff_void_an_open_invoice_and_the_subscription_is_active_again(
         self, account, declining_card, admin_client
@@ -443,7 +440,7 @@ class TestGatewayFaultsDuringRenewals:
         assert subscription.status == SubscriptionStatus.ACTIVE  # not the customer's fault
         settings.SANDBOX_GATEWAY_FAULTS = []
         assert run_billing(today=date(2026, 11, 23)).renewals.counts == {"paid": 1}
-        assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 1
 
 
 class TestTrials:
@@ -559,7 +556,7 @@ class TestNoServerErrorAtAnyDate:
         )
         assert response.status_code == 200
         assert "en cours de renouvellement" in response.content.decode()  # French account
-        assert not GatewayCharge.objects.exists()
+        assert not SandboxCharge.objects.exists()
 
     def test_on_the_last_day_of_the_period_a_change_works(self, account, visa, client):
         subscription = subscription_of(account, start=date(2026, 10, 23))  # ends Nov 23
@@ -602,6 +599,6 @@ def test_two_billing_runs_at_once_charge_each_due_subscription_once(settings):
         thread.join()
     assert errors == []
     assert Order.objects.count() == 24
-    assert GatewayCharge.objects.count() == 24  # each period of each subscription once
-    keys = list(GatewayCharge.objects.values_list("idempotency_key", flat=True))
+    assert SandboxCharge.objects.count() == 24  # each period of each subscription once
+    keys = list(SandboxCharge.objects.values_list("idempotency_key", flat=True))
     assert len(set(keys)) == 24

@@ -14,8 +14,9 @@ from billing_center.models import AuditEvent
 from cart.models import CartItem
 from catalog.models import BillingCycle, SeatNoun
 from checkout.billing import BillingDetails
-from checkout.models import GatewayCharge, Order
+from checkout.models import Order
 from checkout.placement import CheckoutError, place_order, preview_order
+from checkout.sandbox_gateway.models import SandboxCharge
 from subscriptions.models import CreditEntry, SubscriptionStatus
 from tests.factories import (
     CartFactory,
@@ -319,4 +320,4 @@ def test_two_changes_of_one_subscription_at_the_same_moment_are_serialized(accou
     account.refresh_from_db()
     ledger = sum(e.amount.amount for e in CreditEntry.objects.filter(account=account))
     assert account.credit_balance_amount == ledger
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()

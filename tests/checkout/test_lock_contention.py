@@ -24,8 +24,9 @@ from cart.models import CartItem
 from cart.services import add_change_to_cart, remove_cart_item
 from catalog.models import BillingCycle
 from checkout.billing import BillingDetails
-from checkout.models import GatewayCharge, Order
+from checkout.models import Order
 from checkout.placement import place_order, preview_order
+from checkout.sandbox_gateway.models import SandboxCharge
 from corporate_portal.services import SeatRequest, create_quote
 from subscriptions.models import Portal, Role, Subscription
 from tests.factories import (
@@ -151,7 +152,7 @@ def test_seat_changes_of_many_accounts_on_one_plan_at_the_same_moment():
 
     assert [str(error).splitlines()[0] for error in errors] == []
     assert len(orders) == Order.objects.count() == ACCOUNTS * ROUNDS // 2
-    assert not GatewayCharge.objects.filter(refunded=True).exists()
+    assert not SandboxCharge.objects.filter(refunded=True).exists()
     for index, _cart, subscription_id, _card in customers:
         subscription = Subscription.objects.get(pk=subscription_id)
         assert subscription.seat_count == 10 + ROUNDS // 2

@@ -17,17 +17,18 @@ from moneyed import Money
 from cart.models import CartItem
 from catalog.models import BillingCycle
 from checkout.billing import BillingDetails
-from checkout.gateway import SandboxGateway
-from checkout.models import AttemptStatus, GatewayCharge, Order, PaymentAttempt
-from checkout.payment_methods import NewCard
-from checkout.payments import PaymentFailed, PaymentPending, reconcile_payments
+from checkout.models import AttemptStatus, Order, PaymentAttempt
+from checkout.payments.attempts import PaymentFailed, PaymentPending
+from checkout.payments.reconciliation import reconcile_payments
 from checkout.placement import CheckoutError, place_order, preview_order
+from checkout.sandbox_gateway.models import SandboxCharge
 from tests.factories import (
     CartFactory,
     CartItemFactory,
     PaymentMethodFactory,
     plan_with_prices,
 )
+from tests.helpers import sandbox_new_card
 
 pytestmark = pytest.mark.django_db
 
@@ -68,10 +69,7 @@ def faults(settings):
 
 
 def new_card(number="4242424242424242"):
-    card = SandboxGateway().tokenize_card(
-        number=number, exp_month=12, exp_year=2030, cvc="123", cardholder_name="Camille"
-    )
-    return NewCard(card=card, cardholder_name="Camille")
+    return sandbox_new_card(number)
 
 
 def place(cart, **payment):
@@ -89,7 +87,7 @@ def place(cart, **payment):
 
 def captures():
     """Money taken and kept: captured charges not refunded."""
-    return GatewayCharge.objects.filter(succeeded=True, refunded=False)
+    return SandboxCharge.objects.filter(succeeded=True, refunded=False)
 
 
 def assert_consistent():
@@ -177,7 +175,7 @@ class TestCheckout:
             SubscriptionFactory(account=cart.account, plan=item.plan)
             return attempt
 
-        import checkout.payments as payments_module
+        import checkout.payments.attempts as payments_module
 
         real_pay = payments_module.pay
         payments_module.pay = lambda attempt: buy_meanwhile(real_pay(attempt))
@@ -205,7 +203,7 @@ class TestCheckout:
         first = place(cart, new_card=new_card())
         second = place(cart, new_card=new_card())
         assert first == second
-        assert GatewayCharge.objects.count() == 1
+        assert SandboxCharge.objects.count() == 1
         assert_consistent()
 
     def test_a_stale_page_is_refused_when_the_credit_it_promised_changed(self, account):
@@ -299,7 +297,7 @@ class TestCheckoutPages:
         assert (
             first.url == second.url == reverse("checkout:order_confirmation", args=[order.number])
         )
-        assert GatewayCharge.objects.count() == 1
+        assert SandboxCharge.objects.count() == 1
 
     def test_another_accounts_payment_page_is_a_404(self, checkout_page, faults, outsider, client):
         client_, data = checkout_page
@@ -349,7 +347,7 @@ def test_two_clicks_at_once_with_new_cards_charge_once(settings, fault):
         thread.start()
     for thread in threads:
         thread.join()
-    assert GatewayCharge.objects.filter(succeeded=True).count() <= 1
+    assert SandboxCharge.objects.filter(succeeded=True).count() <= 1
     orders = {o.pk for o in outcomes if isinstance(o, Order)}
     assert len(orders) <= 1
     unexpected = [o for o in outcomes if not isinstance(o, Order | PaymentPending | PaymentFailed)]

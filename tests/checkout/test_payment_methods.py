@@ -8,10 +8,11 @@ from django.urls import reverse
 
 from billing_center.models import AuditAction, AuditEvent
 from checkout.models import PaymentMethod
-from checkout.payment_methods import PaymentMethodError, remove_payment_method
+from checkout.payments.cards import PaymentMethodError, remove_payment_method
 from checkout.selectors import saved_cards
 from subscriptions.models import SubscriptionStatus
 from tests.factories import OrderFactory, PaymentMethodFactory, SubscriptionFactory
+from tests.helpers import sandbox_token
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,7 @@ class TestAddAndDefault:
         response = contact_client.post(
             PAGE,
             {
-                "card_number": "5555 5555 5555 4444",
-                "card_expiry": "08/29",
-                "card_cvc": "123",
+                "card_token": sandbox_token("5555555555554444"),
                 "cardholder_name": "Camille Laurent",
                 "make_default": "on",
             },

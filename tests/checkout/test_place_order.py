@@ -13,10 +13,10 @@ from billing_center.models import AuditAction, AuditEvent
 from cart.models import CartItem
 from catalog.models import BillingCycle
 from checkout.billing import BillingDetails
-from checkout.gateway import PaymentDeclined, SandboxGateway
-from checkout.models import GatewayCharge, Invoice, Order, PaymentMethod
-from checkout.payment_methods import NewCard
+from checkout.models import Invoice, Order, PaymentMethod
+from checkout.payments.gateway import PaymentDeclined
 from checkout.placement import CheckoutError, place_order, preview_order
+from checkout.sandbox_gateway.models import SandboxCharge
 from subscriptions.models import Subscription, SubscriptionStatus
 from tests.factories import (
     AccountFactory,
@@ -28,6 +28,7 @@ from tests.factories import (
     SubscriptionFactory,
     plan_with_prices,
 )
+from tests.helpers import sandbox_new_card
 
 TODAY = date(2026, 11, 22)
 
@@ -58,10 +59,7 @@ def visa(cart):
 
 
 def new_card(number="4242424242424242"):
-    card = SandboxGateway().tokenize_card(
-        number=number, exp_month=12, exp_year=2030, cvc="123", cardholder_name="Camille"
-    )
-    return NewCard(card=card, cardholder_name="Camille")
+    return sandbox_new_card(number)
 
 
 def place(cart, *, payment_method=None, card=None, expected=None, billing=None, version=None):
@@ -101,7 +99,7 @@ def test_placing_an_order(cart, visa, django_capture_on_commit_callbacks):
         date(2027, 11, 22),
     )
     assert order.invoice.number == "INV-2026-000001"
-    assert GatewayCharge.objects.get().amount == eur("864.00")
+    assert SandboxCharge.objects.get().amount == eur("864.00")
     assert not cart.items.exists()
     assert AuditEvent.objects.filter(action=AuditAction.ORDER_PLACED, account=cart.account).exists()
     (email,) = mail.outbox
@@ -117,7 +115,7 @@ def test_a_second_submit_of_the_same_cart_gives_the_same_order(cart, visa):
     second = place(cart, payment_method=visa, version=version)
     assert first == second
     assert Order.objects.count() == 1
-    assert GatewayCharge.objects.count() == 1
+    assert SandboxCharge.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -149,14 +147,14 @@ def test_a_changed_total_is_not_charged(cart, visa):
     with pytest.raises(CheckoutError) as error:
         place(cart, payment_method=visa, expected="a page priced otherwise")
     assert "864,00" in error.value.message or "864.00" in error.value.message
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
     assert not Order.objects.exists()
 
 
 def test_a_changed_cart_is_not_charged(cart, visa):
     with pytest.raises(CheckoutError):
         place(cart, payment_method=visa, version=cart.version - 1)
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
 
 
 def test_an_empty_cart_cannot_be_ordered(cart, visa):
@@ -169,7 +167,7 @@ def test_a_card_of_another_account_is_refused(cart):
     other = PaymentMethodFactory(gateway_token="tok_sandbox_ok_other")
     with pytest.raises(CheckoutError):
         place(cart, payment_method=other)
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
 
 
 def test_a_product_bought_meanwhile_is_refused(cart, visa):
@@ -177,7 +175,7 @@ def test_a_product_bought_meanwhile_is_refused(cart, visa):
     SubscriptionFactory(account=cart.account, plan=item.plan)
     with pytest.raises(CheckoutError):
         place(cart, payment_method=visa)
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
 
 
 def test_buying_a_product_in_trial_converts_the_trial(cart, visa):
@@ -215,7 +213,7 @@ def test_converting_below_the_assigned_seats_is_refused_and_refunded(cart, visa)
     with pytest.raises(CheckoutError):
         place(cart, payment_method=visa)
     assert not Order.objects.exists()
-    assert GatewayCharge.objects.get().refunded
+    assert SandboxCharge.objects.get().refunded
 
 
 def test_credit_is_used_first_and_recorded(cart, visa):
@@ -240,7 +238,7 @@ def test_nothing_due_charges_nothing(cart):
     CreditEntryFactory(account=account, amount=eur("1000.00"))
     order = place(cart)
     assert order.amount_charged == eur("0.00")
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
 
 
 def test_a_valid_vat_number_of_another_member_state_is_reverse_charged(cart, visa):
@@ -303,7 +301,7 @@ def test_two_simultaneous_submits_make_one_order_and_one_charge(cart, visa):
     assert errors == []
     assert len({order.pk for order in results}) == 1
     assert Order.objects.count() == 1
-    assert GatewayCharge.objects.count() == 1
+    assert SandboxCharge.objects.count() == 1
     assert not CartItem.objects.exists()
 
 
@@ -343,4 +341,4 @@ def test_after_a_decline_another_card_pays_the_same_cart(cart):
         place(cart, card=new_card("4000000000000002"))
     order = place(cart, card=new_card("4242424242424242"))
     assert order.amount_charged == eur("864.00")
-    assert GatewayCharge.objects.filter(succeeded=True).count() == 1
+    assert SandboxCharge.objects.filter(succeeded=True).count() == 1

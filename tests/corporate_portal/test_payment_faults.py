@@ -12,8 +12,9 @@ from django.utils import timezone
 from moneyed import Money
 
 from checkout.billing import BillingDetails
-from checkout.models import AttemptStatus, GatewayCharge, Order, PaymentAttempt
-from checkout.payments import reconcile_payments
+from checkout.models import AttemptStatus, Order, PaymentAttempt
+from checkout.payments.reconciliation import reconcile_payments
+from checkout.sandbox_gateway.models import SandboxCharge
 from corporate_portal import services
 from corporate_portal.models import ServiceOrder, ServiceOrderStatus
 from corporate_portal.tasks import process_service_order
@@ -79,7 +80,7 @@ def placed_service_order():
 
 
 def kept_captures():
-    return GatewayCharge.objects.filter(succeeded=True, refunded=False)
+    return SandboxCharge.objects.filter(succeeded=True, refunded=False)
 
 
 def receipts():
@@ -129,7 +130,7 @@ def test_an_unknown_outcome_stays_processing_never_failed_with_a_false_reason(
     faults("timeout_after_capture", "lookup_unavailable")
     assert run(service_order).status == ServiceOrderStatus.PROCESSING
     assert run(service_order).status == ServiceOrderStatus.PROCESSING  # a second run: no charge
-    assert GatewayCharge.objects.count() == 1
+    assert SandboxCharge.objects.count() == 1
     assert failures() == []
     assert receipts() == []
     faults()
@@ -149,7 +150,7 @@ def test_a_worker_run_twice_one_timing_out_completes_once(faults, run):
     faults()
     assert run(service_order).status == ServiceOrderStatus.COMPLETED  # looks the charge up
     run(service_order)
-    assert GatewayCharge.objects.count() == 1
+    assert SandboxCharge.objects.count() == 1
     assert len(receipts()) == 1
     assert failures() == []
 
@@ -205,8 +206,8 @@ def test_the_staff_retry_after_an_unknown_outcome_looks_the_charge_up_first(faul
     faults()
     assert services.retry_service_order(service_order=service_order, actor=None)
     assert run(service_order).status == ServiceOrderStatus.COMPLETED
-    assert GatewayCharge.objects.count() == 1  # found, not charged again
-    assert Order.objects.get().charge_reference == GatewayCharge.objects.get().reference
+    assert SandboxCharge.objects.count() == 1  # found, not charged again
+    assert Order.objects.get().charge_reference == SandboxCharge.objects.get().reference
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,7 +11,8 @@ from django.urls import reverse
 from moneyed import Money
 
 from billing_center.models import User
-from checkout.models import GatewayCharge, Invoice
+from checkout.models import Invoice
+from checkout.sandbox_gateway.models import SandboxCharge
 from corporate_portal import services
 from corporate_portal.models import Quote, QuoteStatus, ServiceOrder, ServiceOrderStatus
 from corporate_portal.tasks import process_service_order
@@ -154,7 +155,7 @@ class TestProcessing:
         assert admin.membership.role == Role.ADMIN_CONTACT
         assert SeatAssignment.objects.filter(subscription=webinar, user=admin).exists()
         assert Invoice.objects.get().order == service_order.order
-        assert GatewayCharge.objects.get().amount == service_order.quote.total
+        assert SandboxCharge.objects.get().amount == service_order.quote.total
         subjects = [m.subject for m in mail.outbox]
         assert any("Receipt for service order" in s for s in subjects)
         assert any("You are invited" in s for s in subjects)
@@ -166,7 +167,7 @@ class TestProcessing:
         process_service_order.call(service_order.pk)
         webinar.refresh_from_db()
         assert webinar.seat_count == 7
-        assert GatewayCharge.objects.count() == 1
+        assert SandboxCharge.objects.count() == 1
         assert Invoice.objects.count() == 1
 
     def test_a_decline_leaves_it_failed_with_nothing_done(
@@ -201,7 +202,7 @@ class TestProcessing:
         process_service_order.call(service_order.pk)
         service_order.refresh_from_db()
         assert service_order.status == ServiceOrderStatus.FAILED
-        assert GatewayCharge.objects.get().refunded
+        assert SandboxCharge.objects.get().refunded
         webinar.refresh_from_db()
         assert webinar.seat_count == 5
         assert not User.objects.filter(email="admin.new@globex.test").exists()
@@ -211,7 +212,7 @@ class TestProcessing:
         process_service_order.call(service_order.pk)
         service_order.refresh_from_db()
         assert service_order.status == ServiceOrderStatus.COMPLETED
-        assert GatewayCharge.objects.filter(refunded=False).count() == 1
+        assert SandboxCharge.objects.filter(refunded=False).count() == 1
 
     def test_an_admin_email_of_another_account_is_refused(self, corporate, card, webinar, outsider):
         with pytest.raises(services.CorporateError, match="cannot be the admin contact"):

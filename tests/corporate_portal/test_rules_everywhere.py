@@ -10,7 +10,8 @@ from django.urls import reverse
 from moneyed import Money
 
 from checkout.billing import BillingDetails
-from checkout.models import GatewayCharge, Invoice, Order, TaxTreatment
+from checkout.models import Invoice, Order, TaxTreatment
+from checkout.sandbox_gateway.models import SandboxCharge
 from corporate_portal import services
 from corporate_portal.models import Quote, QuoteLine, ServiceOrderStatus
 from corporate_portal.tasks import process_service_order
@@ -178,7 +179,7 @@ class TestWorker:
         ours.refresh_from_db()
         assert (theirs.seat_count, ours.seat_count) == (5, 5)
         assert not Order.objects.exists()
-        assert not GatewayCharge.objects.filter(refunded=False).exists()
+        assert not SandboxCharge.objects.filter(refunded=False).exists()
 
     def test_a_period_renewed_since_the_quote_fails_with_nothing_changed(self, corporate):
         webinar = webinar_of(corporate)
@@ -247,7 +248,7 @@ class TestBillingDetailsAtProceedToPayment:
         assert invoice.buyer_country.code == "DE"
         html = client.get(reverse("checkout:invoice_detail", args=[invoice.number])).content
         assert "Reverse charge" in html.decode()
-        assert GatewayCharge.objects.get().amount == quote.subtotal
+        assert SandboxCharge.objects.get().amount == quote.subtotal
         receipt = next(m for m in mail.outbox if "Receipt" in m.subject)
         assert "Article 196" in receipt.body
 

@@ -20,3 +20,19 @@ def screenshot_dir(tmp_path_factory):
     root = Path(__file__).resolve().parents[2] / "test-artifacts"
     root.mkdir(exist_ok=True)
     return root
+
+
+@pytest.fixture(autouse=True)
+def card_numbers_never_reach_our_views(request):
+    """Every browser test records each request its page sends to our origin: none outside the
+    processor's /sandbox-gateway/ may carry a card number (issue 17)."""
+    if "page" not in request.fixturenames or "live_server" not in request.fixturenames:
+        yield None
+        return
+    from tests.e2e.cards import RequestRecorder
+
+    page = request.getfixturevalue("page")
+    recorder = RequestRecorder(request.getfixturevalue("live_server").url)
+    page.on("request", recorder)
+    yield recorder
+    assert not recorder.offending, recorder.offending

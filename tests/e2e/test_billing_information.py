@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, expect
 from billing_center.models import AuditAction, AuditEvent, User
 from checkout.models import PaymentMethod
 from subscriptions.models import Account
+from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
 from tests.e2e.test_every_page import (
     WORDS,
@@ -103,10 +104,7 @@ def test_billing_contact_edits_billing_information_and_removes_a_card(
 
     # A second card, then removed; the default card stays (GoTo Meeting renews on it).
     page.goto(f"{live_server.url}/billing/payment-methods/")
-    page.locator("#id_card_number").fill("5555 5555 5555 4444")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill("Camille Laurent")
+    type_card(page, "5555 5555 5555 4444", "Camille Laurent")
     page.get_by_role("button", name=text["save_card"]).click()
     expect(page.locator(".message--success")).to_be_visible()
     audit.check("payment-methods")

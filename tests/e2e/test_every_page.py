@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from billing_center.models import User
 from subscriptions.models import Subscription
+from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,6 +50,7 @@ WORDS = {
     "en": {
         "date_label": "Date:",
         "expiry_placeholder": "MM/YY",
+        "enter_card_number": "Enter the card number.",
         "problem": "There is a problem",
         "trial_ends": "Trial ends on {date}",
         "nothing_charged": "Nothing is charged during the trial",
@@ -63,6 +65,7 @@ WORDS = {
     "fr": {
         "date_label": "Date\u202f:",
         "expiry_placeholder": "MM/AA",
+        "enter_card_number": "Saisissez le numéro de carte.",
         "problem": "Il y a un problème",
         "trial_ends": "Fin de l'essai le {date}",
         "nothing_charged": "Rien n'est facturé pendant l'essai",
@@ -77,6 +80,7 @@ WORDS = {
     "es": {
         "date_label": "Fecha:",
         "expiry_placeholder": "MM/AA",
+        "enter_card_number": "Introduzca el número de tarjeta.",
         "problem": "Hay un problema",
         "trial_ends": "La prueba termina el {date}",
         "nothing_charged": "No se cobra nada durante la prueba",
@@ -91,6 +95,7 @@ WORDS = {
     "it": {
         "date_label": "Data:",
         "expiry_placeholder": "MM/AA",
+        "enter_card_number": "Inserisci il numero della carta.",
         "problem": "C'è un problema",
         "trial_ends": "La prova termina il {date}",
         "nothing_charged": "Non viene addebitato nulla durante la prova",
@@ -224,7 +229,9 @@ def test_billing_contact_walks_every_billing_center_page(
     page.goto(f"{live_server.url}/billing/payment-methods/")
     audit.check("payment-methods")
     page.locator("main form[novalidate] button[type=submit]").click()
-    expect_error_summary(page, words, "id_card_number")
+    # The processor's card fields answer an empty card themselves, in the page's language.
+    expect(page.locator("#sandbox-card-number")).to_be_focused()
+    expect(page.locator("#sandbox-card-number-error")).to_have_text(words["enter_card_number"])
     audit.check("payment-methods-error")
     page.locator("main a[href$='/remove/']").first.click()
     audit.check("remove-card")
@@ -251,24 +258,18 @@ def test_billing_contact_walks_every_billing_center_page(
     expect(place_order).to_be_in_viewport()  # on a phone too: the bar stays on screen
     audit.check("checkout")
     page.get_by_text(words["new_card"]).click()
-    expect(page.locator("#id_card_expiry")).to_have_attribute(
+    expect(page.locator("#sandbox-card-expiry")).to_have_attribute(
         "placeholder", words["expiry_placeholder"]
     )
-    page.locator("#id_card_number").fill("4242 4242 4242 4242")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill("Camille Laurent")
+    type_card(page, "4242 4242 4242 4242", "Camille Laurent")
     page.locator("#id_vat_number").fill("FR00000000000")
     place_order.click()
     expect_error_summary(page, words, "id_vat_number")
     expect(page.locator(".error-summary")).to_contain_text(words["vat_invalid"])
     audit.check("checkout-error")
     page.locator("#id_vat_number").fill("")
-    page.get_by_text(words["new_card"]).click()
-    # Card data is never sent back into the page: typed again.
-    page.locator("#id_card_number").fill("4242 4242 4242 4242")
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
+    # The card is not typed again: the page kept the processor's token, never the card.
+    expect(page.locator("[data-entered-card]")).to_contain_text("•••• 4242")
     page.get_by_role("button", name=words["place_order"]).click()
     expect(page.locator(".confirmation")).to_be_visible()
     audit.check("order-confirmation")

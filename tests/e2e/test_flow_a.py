@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from checkout.models import Order
 from subscriptions.models import Subscription
+from tests.e2e.cards import expiry
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,8 +43,8 @@ def test_acme_buys_goto_training_in_french(page: Page, live_server, demo, screen
     expect(page.get_by_role("link", name="Modifier la commande").first).to_be_visible()
     expect(page.locator("[data-total-due]")).to_have_text("6\u202f840,00\xa0€")
     page.get_by_text("Une nouvelle carte").click()
-    page.get_by_label("Numéro de carte").fill("4242 4242 4242 4242")
-    page.get_by_label("Expiration (MM/AA)").fill("12/30")
+    page.get_by_label("Numéro de carte").fill("4242 4242 4242 4242")  # the processor's fields
+    page.get_by_label("Expiration (MM/AA)").fill(expiry())
     page.get_by_label("Cryptogramme (CVC)").fill("123")
     page.get_by_label("Nom sur la carte").fill("Camille Laurent")
     page.screenshot(path=screenshot_dir / "checkout-fr.png", full_page=True)

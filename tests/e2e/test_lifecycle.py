@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from checkout.models import Invoice, InvoiceStatus
 from subscriptions.models import Subscription, SubscriptionStatus
+from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,14 +30,6 @@ def run_billing(day):
 def french_date(day) -> str:
     with override("fr"):
         return date_format(day, "DATE_FORMAT")
-
-
-def type_card(page: Page, number: str, holder: str) -> None:
-    """A new card typed into the open form (card data is never rendered back into a page)."""
-    page.locator("#id_card_number").fill(number)
-    page.locator("#id_card_expiry").fill("12/30")
-    page.locator("#id_card_cvc").fill("123")
-    page.locator("#id_cardholder_name").fill(holder)
 
 
 @pytest.mark.parametrize("width", [1280, 390])

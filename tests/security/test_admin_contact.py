@@ -6,7 +6,7 @@ charging")."""
 import pytest
 from django.urls import reverse
 
-from checkout.models import GatewayCharge
+from checkout.sandbox_gateway.models import SandboxCharge
 from corporate_portal import services
 from corporate_portal.models import ServiceOrder, ServiceOrderStatus
 from corporate_portal.tasks import process_service_order
@@ -92,7 +92,7 @@ def test_the_worker_checks_the_admin_contact_before_it_charges(corporate, card, 
     service_order.refresh_from_db()
     assert service_order.status == ServiceOrderStatus.FAILED
     assert REFUSED in service_order.failure_reason
-    assert not GatewayCharge.objects.exists()
+    assert not SandboxCharge.objects.exists()
     webinar.refresh_from_db()
     assert webinar.seat_count == 5
 

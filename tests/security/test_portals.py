@@ -16,6 +16,7 @@ from tests.factories import (
     SubscriptionFactory,
     plan_with_prices,
 )
+from tests.helpers import sandbox_token
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +91,7 @@ def test_a_corporate_contact_cannot_add_to_cart_check_out_or_add_a_card(
         reverse("checkout:checkout"),
         {
             "payment": "new",
-            "card_number": "4242424242424242",
-            "card_expiry": "12/30",
-            "card_cvc": "123",
+            "card_token": sandbox_token("4242424242424242"),
             "cardholder_name": "G",
             "name": "Globex",
             "address_line1": "1 Plaza",
@@ -110,9 +109,7 @@ def test_a_corporate_contact_cannot_add_to_cart_check_out_or_add_a_card(
     response = globex_client.post(
         reverse("checkout:payment_methods"),
         {
-            "card_number": "4242424242424242",
-            "card_expiry": "12/30",
-            "card_cvc": "123",
+            "card_token": sandbox_token("4242424242424242"),
             "cardholder_name": "G",
         },
     )

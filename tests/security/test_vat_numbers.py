@@ -14,7 +14,7 @@ from checkout.tax import decide_tax
 from subscriptions.models import Account
 from subscriptions.vat import compact_vat_number, vat_number_is_valid
 from tests.factories import CartItemFactory, SubscriptionFactory, plan_with_prices
-from tests.helpers import checkout_fingerprint
+from tests.helpers import checkout_fingerprint, sandbox_token
 
 CHECKOUT = reverse("checkout:checkout")
 NOT_EU_VAT = ["GB123456789", "CHE-123.456.789 MWST", "123456789", "XX", "ÉÉ123", "FR\x00"]
@@ -45,9 +45,7 @@ def item(billing_contact, account):
 def checkout_data(item, **overrides):
     return {
         "payment": "new",
-        "card_number": "4242 4242 4242 4242",
-        "card_expiry": "12/30",
-        "card_cvc": "123",
+        "card_token": sandbox_token("4242424242424242"),
         "cardholder_name": "Camille Laurent",
         "name": "Acme SARL",
         "address_line1": "12 rue de la Paix",

@@ -217,7 +217,9 @@ def make_side(name: str, *, portal: str, currency: str, country: str) -> Side:
         quote=quote(),
         service_order=service_order,
         extra_product=extra,
-        payment_attempt=PaymentAttemptFactory(account=account, amount=Money("10.00", currency)),
+        payment_attempt=PaymentAttemptFactory(
+            account=account, cart=cart_item.cart, amount=Money("10.00", currency)
+        ),
     )
     side.markers = [
         account.name,

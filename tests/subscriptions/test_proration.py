@@ -130,10 +130,6 @@ def test_the_preview_equals_what_is_placed(days_in, old_seats, new_seats, price)
 
 
 def _card():
-    from checkout.gateway import SandboxGateway
-    from checkout.payment_methods import NewCard
+    from tests.helpers import sandbox_new_card
 
-    card = SandboxGateway().tokenize_card(
-        number="4242424242424242", exp_month=12, exp_year=2030, cvc="123", cardholder_name="X"
-    )
-    return NewCard(card=card, cardholder_name="X")
+    return sandbox_new_card(cardholder_name="X")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from checkout.payments import reconcile_payments
+from checkout.payments.reconciliation import reconcile_payments
 
 
 class Command(BaseCommand):

@@ -1,53 +1,40 @@
-"""Taking money safely (STYLE habit 13, SPEC "Payments"): every charge is preceded by a
-committed PaymentAttempt and followed by its outcome. "We don't know" (a timeout) is an outcome,
-settled by asking the gateway for the charge by its idempotency key, never by guessing.
+"""Payment attempts (STYLE habit 13, SPEC "Payments"): every charge is preceded by a committed
+PaymentAttempt and followed by its outcome. "We don't know" (a timeout) is an outcome, settled
+by asking the gateway for the charge by its idempotency key, never by guessing; "the customer
+must authenticate" is one too: the attempt stays pending until the gateway says how it ended.
 
-The flows that take money (checkout, corporate service orders, renewals, invoice payments):
-1. under the account's lock, in their transaction: `open_attempt` (commits with it);
-2. outside any transaction: `pay` — charge, or settle an earlier attempt of the same thing;
-3. write what was paid for, and link the attempt to the order (`mark_used`), or `refund` it.
-`reconcile_payments` brings every attempt left pending, or captured without an order, to an
-end: it asks the gateway, then lets the flow that started it complete it (the resumers each
-flow registers) or refunds it.
+The money path (checkout.payments.money_path) is the only caller: it opens an attempt under the
+flow's locks, charges it here outside any transaction, and links it to what it paid or gives
+it back.
 """
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from billing_center import locks
 from billing_center.models import User
-from checkout.gateway import (
+from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod
+from checkout.payments.gateway import (
+    ActionRequired,
+    Charge,
     ChargeFailed,
     ChargeOutcomeUnknown,
+    ChargeStatus,
     LookupFailed,
     PaymentDeclined,
     RefundFailed,
     get_gateway,
 )
-from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod
 from subscriptions.models import Account
 
 logger = logging.getLogger(__name__)
-
-__all__ = [
-    "PaymentDeclined",
-    "PaymentFailed",
-    "PaymentPending",
-    "mark_used",
-    "open_attempt",
-    "pay",
-    "reconcile_payments",
-    "refund",
-    "register_resumer",
-]
 
 
 class PaymentPending(Exception):
@@ -57,6 +44,15 @@ class PaymentPending(Exception):
     def __init__(self, attempt: PaymentAttempt):
         super().__init__(attempt.idempotency_key)
         self.attempt = attempt
+
+
+class PaymentRequiresAction(PaymentPending):
+    """On-session: the customer must authenticate the payment with their bank at `url`, then
+    comes back to the attempt's return URL. Nothing is captured until they do."""
+
+    @property
+    def url(self) -> str:
+        return self.attempt.action_url
 
 
 class PaymentFailed(Exception):
@@ -85,18 +81,19 @@ def open_attempt(
     purpose: str,
     reference: str,
     amount: Money,
-    card_token: str,
-    payment_method: PaymentMethod | None,
+    payment_method: PaymentMethod,
+    on_session: bool,
     actor: User | None,
+    pays: dict,
     details: dict | None = None,
 ) -> PaymentAttempt:
-    """The attempt to pay `amount` for `reference`, in the caller's transaction, with the
-    account locked. An earlier attempt that is pending (its outcome unknown) or captured and not
-    used yet, for the same amount, is returned instead: it is settled or used, never charged
-    again. Otherwise a new pending attempt, numbered after the earlier ones."""
-    earlier = list(
-        PaymentAttempt.objects.select_for_update().filter(reference=reference).order_by("-number")
-    )
+    """The attempt to pay `amount` for `reference` (what is paid, by its idempotency key; `pays`
+    names it by foreign keys), in the caller's transaction, with the account locked. An earlier
+    attempt that is pending (its outcome unknown, or waiting for the customer's
+    authentication) or captured and not used yet, for the same amount, is returned instead: it
+    is settled or used, never charged again. Otherwise a new pending attempt, numbered after
+    the earlier ones."""
+    earlier = locks.lock_payment_attempts(reference=reference)
     for attempt in earlier:
         unused_capture = attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None
         if attempt.status == AttemptStatus.PENDING or unused_capture:
@@ -114,40 +111,58 @@ def open_attempt(
         idempotency_key=reference if number == 1 else f"{reference}-{number}",
         amount=amount,
         payment_method=payment_method,
-        card_token=card_token,
+        card_token=payment_method.gateway_token,
+        on_session=on_session,
         details=details or {},
         created_by=actor if actor is not None and actor.is_authenticated else None,
+        **pays,
     )
     attempt.opened_now = True  # this request charges it (see pay)
     return attempt
 
 
+def return_url(attempt: PaymentAttempt) -> str:
+    """Where the processor sends the customer back after authenticating."""
+    path = reverse("checkout:payment_return", kwargs={"public_id": attempt.public_id})
+    return f"{settings.SITE_URL}{path}"
+
+
 def pay(attempt: PaymentAttempt) -> PaymentAttempt:
     """Outside any transaction: charge a new attempt, or settle one opened earlier. Returns the
-    captured attempt; raises PaymentDeclined (the card said no), PaymentFailed (nothing
-    charged, try again) or PaymentPending (outcome not known yet)."""
+    captured attempt; raises PaymentDeclined (the card said no), PaymentRequiresAction (the
+    customer authenticates first), PaymentFailed (nothing charged, try again) or
+    PaymentPending (outcome not known yet)."""
     if attempt.status == AttemptStatus.CAPTURED:
         return attempt
     if attempt.status != AttemptStatus.PENDING:
         raise ValueError(f"Attempt {attempt.idempotency_key} is {attempt.status}")
     if not getattr(attempt, "opened_now", False):
         # Opened by another request. Still young and without news: that request is charging
-        # it now. Otherwise it is gone or met a timeout: ask the gateway before charging
-        # (charging again with the same key would be safe too; a lookup has no side effect).
+        # it now. Waiting for the customer's authentication, gone, or met a timeout: ask the
+        # gateway before charging (charging again with the same key would be safe too; a
+        # lookup has no side effect).
         young = attempt.created_at >= timezone.now() - in_flight_window()
-        if young and not attempt.error:
+        if young and not attempt.error and not attempt.action_url:
             return _outcome_of_the_other_request(attempt)
         found = _lookup(attempt)
         if found is not None:
             return found
     gateway = get_gateway()
+    card = attempt.payment_method
     try:
         charge = gateway.charge(
-            token=attempt.card_token, amount=attempt.amount, idempotency_key=attempt.idempotency_key
+            token=attempt.card_token,
+            amount=attempt.amount,
+            idempotency_key=attempt.idempotency_key,
+            on_session=attempt.on_session,
+            return_url=return_url(attempt) if attempt.on_session else "",
+            mandate=card.mandate if card is not None else "",
         )
     except PaymentDeclined as declined:
         _finish(attempt, AttemptStatus.DECLINED, decline_code=declined.code)
         raise
+    except ActionRequired as action:
+        return _awaits_action(attempt, url=action.url)
     except ChargeFailed as error:
         _finish(attempt, AttemptStatus.FAILED, error=str(error))
         raise PaymentFailed(attempt) from error
@@ -157,14 +172,32 @@ def pay(attempt: PaymentAttempt) -> PaymentAttempt:
         if found is not None:
             return found
         raise PaymentPending(attempt) from error
-    return _captured(attempt, charge.reference)
+    return _captured(attempt, charge)
+
+
+def _awaits_action(attempt: PaymentAttempt, *, url: str) -> PaymentAttempt:
+    """The processor asks for the customer's authentication. Off-session nobody is there to
+    give it: a decline the billing contact answers with Pay now (`authentication_required`)."""
+    if not attempt.on_session:
+        _finish(attempt, AttemptStatus.DECLINED, decline_code="authentication_required")
+        raise PaymentDeclined("authentication_required")
+    if attempt.action_url != url:
+        PaymentAttempt.objects.filter(pk=attempt.pk).update(
+            action_url=url, updated_at=timezone.now()
+        )
+        attempt.action_url = url
+    raise PaymentRequiresAction(attempt)
 
 
 def _outcome_of_the_other_request(attempt: PaymentAttempt) -> PaymentAttempt:
     """A double submit: wait a little for the request that is charging this attempt, and end
     the same way it did. Still unknown after the wait: PaymentPending."""
     deadline = time.monotonic() + settings.PAYMENT_WAIT_SECONDS
-    while attempt.status == AttemptStatus.PENDING and time.monotonic() < deadline:
+    while (
+        attempt.status == AttemptStatus.PENDING
+        and not attempt.action_url
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.1)
         attempt.refresh_from_db()
     if attempt.status == AttemptStatus.CAPTURED:
@@ -173,12 +206,16 @@ def _outcome_of_the_other_request(attempt: PaymentAttempt) -> PaymentAttempt:
         raise PaymentDeclined(attempt.decline_code)
     if attempt.status == AttemptStatus.FAILED:
         raise PaymentFailed(attempt)
+    if attempt.action_url:
+        raise PaymentRequiresAction(attempt)
     raise PaymentPending(attempt)
 
 
 def _lookup(attempt: PaymentAttempt) -> PaymentAttempt | None:
-    """Settle an unknown outcome by asking the gateway. None if nothing was captured (the
-    attempt stays pending: the caller decides whether to charge or give up)."""
+    """Settle an unknown outcome by asking the gateway. Returns the captured attempt; raises
+    what the gateway's answer means (a failed authentication is a decline; one still waited
+    for needs the customer); None if nothing was captured (the attempt stays pending: the
+    caller decides whether to charge or give up)."""
     try:
         charge = get_gateway().find_charge(idempotency_key=attempt.idempotency_key)
     except LookupFailed as error:
@@ -186,20 +223,38 @@ def _lookup(attempt: PaymentAttempt) -> PaymentAttempt | None:
         raise PaymentPending(attempt) from error
     if charge is None:
         return None
-    return _captured(attempt, charge.reference)
+    if charge.status == ChargeStatus.REQUIRES_ACTION:
+        return _awaits_action(attempt, url=charge.action_url)
+    if charge.status == ChargeStatus.FAILED:
+        _finish(attempt, AttemptStatus.DECLINED, decline_code=charge.decline_code)
+        raise PaymentDeclined(charge.decline_code)
+    return _captured(attempt, charge)
 
 
-def _captured(attempt: PaymentAttempt, charge_reference: str) -> PaymentAttempt:
+def _captured(attempt: PaymentAttempt, charge: Charge) -> PaymentAttempt:
     return _settle(
         attempt,
         status=AttemptStatus.CAPTURED,
-        charge_reference=charge_reference,
+        charge_reference=charge.reference,
+        mandate=charge.mandate,
         error="",
     )
 
 
 def _finish(attempt: PaymentAttempt, status: str, *, decline_code: str = "", error: str = ""):
     _settle(attempt, status=status, decline_code=decline_code, error=error[:300])
+    forget_entered_card(attempt)
+
+
+def forget_entered_card(attempt: PaymentAttempt) -> None:
+    """A card typed in for a payment that ended without paying anything is not kept: a decline
+    changes nothing, not even the account's cards. (The attempt keeps its token.)"""
+    if attempt.payment_method_id is None:
+        return
+    open_ = [AttemptStatus.PENDING, AttemptStatus.CAPTURED]
+    PaymentMethod.objects.filter(pk=attempt.payment_method_id, saved=False).exclude(
+        payment_attempts__status__in=open_
+    ).delete()
 
 
 def _settle(attempt: PaymentAttempt, **outcome) -> PaymentAttempt:
@@ -221,6 +276,18 @@ def _note(attempt: PaymentAttempt, error: str) -> None:
         error=error[:300], updated_at=timezone.now()
     )
     attempt.error = error[:300]
+
+
+def settle_with_gateway(attempt: PaymentAttempt) -> None:
+    """A pending attempt whose request is gone: ask the gateway how it ended. Leaves it pending
+    when the gateway cannot tell or the customer may still authenticate; marks it failed when
+    nothing was captured under its key."""
+    try:
+        found = _lookup(attempt)
+    except (PaymentDeclined, PaymentPending):
+        return  # settled as declined, or still open
+    if found is None:
+        _finish(attempt, AttemptStatus.FAILED, error="no charge found for this key")
 
 
 def mark_used(attempt: PaymentAttempt, order: Order) -> None:
@@ -245,104 +312,15 @@ def refund(attempt: PaymentAttempt, *, reason: str) -> bool:
         status=AttemptStatus.REFUNDED, error=reason[:300], updated_at=timezone.now()
     )
     attempt.refresh_from_db()
+    forget_entered_card(attempt)
     return True
 
 
-# What each flow does with an attempt whose request is gone: complete what it paid for (a
-# captured attempt) or let go (a failed one). Registered by the flows in their AppConfig.ready.
-Resumer = Callable[[PaymentAttempt], None]
-_RESUMERS: dict[str, Resumer] = {}
-
-
-def register_resumer(purpose: str, resumer: Resumer) -> None:
-    _RESUMERS[purpose] = resumer
-
-
-@dataclass
-class Reconciliation:
-    settled: int = 0
-    completed: int = 0
-    refunded: int = 0
-    failed: int = 0
-    still_open: int = 0
-
-    def __str__(self):
-        return (
-            f"{self.settled} settled, {self.completed} completed, {self.refunded} refunded, "
-            f"{self.failed} ended without a charge, {self.still_open} still open"
-        )
-
-
-def reconcile_payments() -> Reconciliation:
-    """Every attempt left pending, or captured without an order, past the in-flight window:
-    ask the gateway, then complete what it paid for or refund it. Idempotent; safe to run at
-    any time, by several workers (each attempt is handled under its row lock)."""
-    report = Reconciliation()
-    cutoff = timezone.now() - in_flight_window()
-    stale = PaymentAttempt.objects.filter(created_at__lt=cutoff).filter(
-        status__in=[AttemptStatus.PENDING, AttemptStatus.CAPTURED], order__isnull=True
-    )
-    for pk in stale.order_by("pk").values_list("pk", flat=True):
-        try:
-            _reconcile_one(pk, report)
-        except Exception:
-            logger.exception("Reconciling payment attempt %s failed", pk)
-            report.still_open += 1
-    return report
-
-
-def settle(attempt: PaymentAttempt) -> None:
-    """Bring one attempt to an end now if its request is gone (past the in-flight window, or
-    left unknown): the page a customer waits on calls this, as the reconciliation does."""
-    young = attempt.created_at >= timezone.now() - in_flight_window()
-    open_ = attempt.status == AttemptStatus.PENDING or (
-        attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None
-    )
-    if open_ and not (young and not attempt.error):
-        _reconcile_one(attempt.pk, Reconciliation())
-    attempt.refresh_from_db()
-
-
-def _reconcile_one(pk: int, report: Reconciliation) -> None:
-    # A lease instead of a row lock held across gateway calls: one worker handles an attempt at
-    # a time, and nobody waits on a transaction while the gateway answers.
-    now = timezone.now()
-    claimed = (
-        PaymentAttempt.objects.filter(pk=pk)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + LEASE)
-    )
-    if not claimed:
-        return  # another worker has it
-    try:
-        _reconcile_claimed(PaymentAttempt.objects.get(pk=pk), report)
-    finally:
-        PaymentAttempt.objects.filter(pk=pk).update(lease_until=None)
-
-
-LEASE = timedelta(minutes=5)
-
-
-def _reconcile_claimed(attempt: PaymentAttempt, report: Reconciliation) -> None:
-    if attempt.status == AttemptStatus.PENDING:
-        try:
-            found = _lookup(attempt)
-        except PaymentPending:
-            report.still_open += 1
-            return
-        report.settled += 1
-        if found is None:
-            _finish(attempt, AttemptStatus.FAILED, error="no charge found for this key")
-            report.failed += 1
-    resumer = _RESUMERS.get(attempt.purpose)
-    if resumer is not None:
-        resumer(attempt)
+def give_back_if_unused(attempt: PaymentAttempt | None, *, reason: str) -> None:
+    """Whatever happened, a captured payment that paid nothing is given back. A failed refund
+    stays captured for the reconciliation to retry."""
+    if attempt is None:
+        return
     attempt.refresh_from_db()
     if attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None:
-        refund(attempt, reason=_("Nothing could be completed with this payment."))
-    if attempt.order_id is not None:
-        report.completed += 1
-    elif attempt.status == AttemptStatus.REFUNDED:
-        report.refunded += 1
-    elif attempt.status == AttemptStatus.CAPTURED:
-        report.still_open += 1  # the refund failed: next run
+        refund(attempt, reason=reason)
