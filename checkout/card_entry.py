@@ -30,6 +30,14 @@ def to_hosted_card_page(request):
     return redirect(f"{hosted}?{urlencode({'return': request.path})}")
 
 
+def wants_card_entry(request, form) -> bool:
+    """Go to the hosted card page? When "Enter the card" was pressed (whatever card was
+    chosen: it never pays with another one), or a new card is to pay and none was entered."""
+    if "enter_card" in request.POST:
+        return True
+    return getattr(form, "payment_required", True) and form.needs_card_entry
+
+
 def returned_from_card_page(request) -> dict | None:
     """Back from the hosted card page: what the customer had typed, with the new card chosen
     and its token; None when this is not such a return."""

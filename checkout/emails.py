@@ -5,7 +5,7 @@ from django_tasks import task
 
 from billing_center.emails import send_templated_email
 from checkout.models import Invoice, Order
-from checkout.payments.gateway import decline_message
+from checkout.payments.gateway import decline_reason
 from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
 
@@ -66,7 +66,7 @@ def send_payment_failed_email(invoice_id: int, decline_code: str) -> None:
     _invoice_email(
         invoice,
         "payment_failed",
-        decline_message=decline_message(decline_code),
+        decline_message=decline_reason(decline_code),
         suspended=invoice.next_retry_on is None,
         subscriptions=invoice.order.lines.all(),
         subscription_ids=list(subscription_ids),

@@ -19,6 +19,7 @@ from checkout.card_entry import (
     card_entry_context,
     returned_from_card_page,
     to_hosted_card_page,
+    wants_card_entry,
 )
 from checkout.documents import open_document_pdf
 from checkout.forms import BillingInformationForm, CheckoutForm, NewCardForm, PayInvoiceForm
@@ -135,7 +136,7 @@ def checkout(request):
         saved_cards=cards,
         payment_required=pricing.amount_due.amount > 0,
     )
-    if request.method == "POST" and form.payment_required and form.needs_card_entry:
+    if request.method == "POST" and wants_card_entry(request, form):
         return to_hosted_card_page(request)  # a new card, and no JavaScript to take it here
     if request.method == "POST" and form.is_valid():
         billing = form.billing_details()
@@ -297,7 +298,7 @@ def pay_invoice(request, number: str):
         initial={**initial, **returned} if returned else initial,
         saved_cards=cards,
     )
-    if request.method == "POST" and form.needs_card_entry:
+    if request.method == "POST" and wants_card_entry(request, form):
         return to_hosted_card_page(request)
     if request.method == "POST" and form.is_valid():
         try:
@@ -347,7 +348,7 @@ def payment_methods(request):
     account = request.account
     returned = returned_from_card_page(request)
     form = NewCardForm(request.POST or None, initial=returned)
-    if request.method == "POST" and form.needs_card_entry:
+    if request.method == "POST" and wants_card_entry(request, form):
         return to_hosted_card_page(request)
     if request.method == "POST" and form.is_valid():
         try:

@@ -63,7 +63,13 @@ class PaymentDeclined(Exception):
 
 def decline_message(code: str) -> str:
     """Why a charge failed, as the billing contact reads it, in the active language."""
-    return str(DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["card_declined"]))
+    return str(decline_reason(code))
+
+
+def decline_reason(code: str):
+    """The same, translated when it is rendered: an email renders it in the account's
+    language, whatever language the worker that sends it runs in."""
+    return DECLINE_MESSAGES.get(code, DECLINE_MESSAGES["card_declined"])
 
 
 class GatewayError(Exception):

@@ -4,13 +4,20 @@ from django.utils.translation import gettext_lazy as _
 from stdnum import luhn
 
 
+class CardInput(forms.TextInput):
+    """Typed, never sent back: after a mistake the field comes back empty."""
+
+    def format_value(self, value):
+        return None
+
+
 class CardForm(forms.Form):
     """The card as typed into the sandbox's card fields or hosted card page: checked here, on
     the processor's side, then dropped (only a token leaves)."""
 
-    number = forms.CharField(label=_("Card number"), max_length=30)
-    expiry = forms.CharField(label=_("Expiry (MM/YY)"), max_length=7)
-    cvc = forms.CharField(label=_("Security code (CVC)"), max_length=4)
+    number = forms.CharField(label=_("Card number"), max_length=30, widget=CardInput)
+    expiry = forms.CharField(label=_("Expiry (MM/YY)"), max_length=7, widget=CardInput)
+    cvc = forms.CharField(label=_("Security code (CVC)"), max_length=4, widget=CardInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

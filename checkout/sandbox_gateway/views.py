@@ -3,8 +3,10 @@ billing pages): the token endpoint its card fields post to, its hosted card page
 without JavaScript, and its 3-D Secure authentication page. Nothing here knows our users: like
 a processor, it knows cards, charges and the URLs it was told to send the customer back to."""
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -38,12 +40,15 @@ def tokens(request):
     """The card fields' call: the card in, a token out (or what to correct, per field)."""
     if request.POST.get("key") != PUBLISHABLE_KEY:
         return JsonResponse({"errors": {"__all__": ["Unknown publishable key."]}}, status=401)
-    form = CardForm(request.POST)
-    if not form.is_valid():
-        errors = {
-            name: [str(message) for message in messages] for name, messages in form.errors.items()
-        }
-        return JsonResponse({"errors": errors}, status=400)
+    # In the language of the page the card fields are on, as the processors' fields are.
+    language = request.POST.get("lang", "")
+    if language not in dict(settings.LANGUAGES):
+        language = translation.get_language()
+    with translation.override(language):
+        form = CardForm(request.POST)
+        if not form.is_valid():
+            errors = {name: [str(text) for text in texts] for name, texts in form.errors.items()}
+            return JsonResponse({"errors": errors}, status=400)
     card = _tokenize(form)
     return JsonResponse(
         {

@@ -216,3 +216,94 @@ def test_quotes_of_many_corporate_accounts_on_two_products_at_the_same_moment():
         # One open quote per account, the last one, with both products.
         open_quotes = account.quotes.filter(status="open")
         assert [q.lines.count() for q in open_quotes] == [2]
+
+
+ASSIGNMENT_ROUNDS = 6
+
+
+def test_seat_assignment_place_order_and_a_renewal_of_one_account_at_once():
+    """Seat assignment used to lock the subscription before the account, the opposite of every
+    other writer: with Place Order holding the account and waiting for the subscription while
+    an assignment held the subscription and waited for the account (its audit row's foreign key
+    check), PostgreSQL reported `deadlock detected`. Now every writer takes the account first
+    (billing_center.locks): assigning and unassigning seats, placing seat changes and renewing,
+    all on one account at the same moments, each succeeds."""
+    from checkout.renewals import renew_once
+    from subscriptions.services import assign_seat, unassign_seat
+
+    plan = plan_with_prices(monthly="12.00", annual="120.00", max_seats=1000)
+    renewing_plan = plan_with_prices(monthly="10.00", annual="100.00", max_seats=1000)
+    account = AccountFactory(country="FR")
+    contact = MembershipFactory(account=account, role=Role.BILLING_CONTACT).user
+    people = [MembershipFactory(account=account, role=Role.MEMBER).user for _ in range(4)]
+    changing = SubscriptionFactory(
+        account=account,
+        plan=plan,
+        cycle=BillingCycle.ANNUAL,
+        seat_count=10,
+        unit_price=Money("120.00", "EUR"),
+        current_period_start=date(2026, 1, 1),
+    )
+    renewing = SubscriptionFactory(
+        account=account,
+        plan=renewing_plan,
+        cycle=BillingCycle.MONTHLY,
+        seat_count=10,
+        unit_price=Money("10.00", "EUR"),
+        current_period_start=TODAY.replace(month=TODAY.month - ASSIGNMENT_ROUNDS),
+    )
+    card = PaymentMethodFactory(
+        account=account, gateway_token=f"tok_sandbox_ok_{account.pk}", is_default=True
+    )
+    cart = CartFactory(account=account, owner=contact)
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def run(work):
+        try:
+            for round_number in range(ASSIGNMENT_ROUNDS):
+                barrier.wait(timeout=120)
+                try:
+                    work(round_number)
+                except Exception as error:
+                    errors.append(error)
+        finally:
+            connection.close()
+
+    def assign_and_unassign(subscription_id):
+        def work(round_number):
+            subscription = Subscription.objects.get(pk=subscription_id)
+            person = people[round_number % len(people)]
+            assign_seat(subscription=subscription, user=person, actor=contact)
+            unassign_seat(subscription=subscription, user=person, actor=contact)
+
+        return work
+
+    def place_seat_change(round_number):
+        _add_seat_to_cart(cart, changing.pk)
+        _place(cart, card)
+
+    def renew(round_number):
+        renew_once(subscription_id=renewing.pk, account_id=account.pk, today=TODAY)
+
+    threads = [
+        threading.Thread(target=run, args=(work,))
+        for work in (
+            assign_and_unassign(changing.pk),
+            assign_and_unassign(renewing.pk),
+            place_seat_change,
+            renew,
+        )
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [str(error).splitlines()[0] for error in errors] == []
+    changing.refresh_from_db()
+    renewing.refresh_from_db()
+    assert changing.seat_count == 10 + ASSIGNMENT_ROUNDS
+    assert renewing.current_period_end > TODAY
+    assert not changing.seat_assignments.exists()
+    assert not renewing.seat_assignments.exists()

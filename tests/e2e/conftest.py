@@ -1,8 +1,13 @@
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 HERE = Path(__file__).resolve().parent
+
+# A page waits on the processor's card fields (a request) and then on ours: on two busy cores
+# that can take more than Playwright's default 5 seconds.
+expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(items):
@@ -36,3 +41,13 @@ def card_numbers_never_reach_our_views(request):
     page.on("request", recorder)
     yield recorder
     assert not recorder.offending, recorder.offending
+
+
+@pytest.fixture(autouse=True)
+def site_url_is_the_live_server(request):
+    """Links that leave the site and come back (the processor's return URLs, emails) name the
+    site by settings.SITE_URL, as an operator sets it: here, the live server."""
+    if "live_server" not in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.SITE_URL = request.getfixturevalue("live_server").url

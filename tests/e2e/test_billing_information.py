@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, expect
 from billing_center.models import AuditAction, AuditEvent, User
 from checkout.models import PaymentMethod
 from subscriptions.models import Account
-from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
+from tests.e2e.cards import type_card
 from tests.e2e.test_every_page import (
     WORDS,
     expect_error_summary,

@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from billing_center.models import User
 from subscriptions.models import Subscription
-from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
+from tests.e2e.cards import type_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -228,7 +228,7 @@ def test_billing_contact_walks_every_billing_center_page(
     audit.check("activity")
     page.goto(f"{live_server.url}/billing/payment-methods/")
     audit.check("payment-methods")
-    page.locator("main form[novalidate] button[type=submit]").click()
+    page.locator("main form[novalidate] button[type=submit].button--primary").click()
     # The processor's card fields answer an empty card themselves, in the page's language.
     expect(page.locator("#sandbox-card-number")).to_be_focused()
     expect(page.locator("#sandbox-card-number-error")).to_have_text(words["enter_card_number"])

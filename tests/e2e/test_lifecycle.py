@@ -12,8 +12,8 @@ from playwright.sync_api import Page, expect
 
 from checkout.models import Invoice, InvoiceStatus
 from subscriptions.models import Subscription, SubscriptionStatus
-from tests.e2e.cards import type_card
 from tests.e2e.audit import PageAudit
+from tests.e2e.cards import type_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,7 @@ def test_acme_renews_then_pays_a_past_due_invoice(
     page.goto(f"{live_server.url}/billing/payment-methods/")
     type_card(page, "4000 0000 0000 0341", "Camille Laurent")
     page.locator("#id_make_default").check()
-    page.locator("main form[novalidate] button[type=submit]").click()
+    page.locator("main form[novalidate] button[type=submit].button--primary").click()
     expect(page.locator("main")).to_contain_text("0341")
 
     run_billing(meeting.current_period_end)  # the next renewal is declined
