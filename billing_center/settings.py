@@ -189,7 +189,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Where the default storage keeps files: the PDFs of issued invoices and credit notes
-# (checkout.documents). Never served by the web server: the PDF view checks the account first.
+# (checkout.invoices.documents). Never served by the web server: the PDF view checks the
+# account first.
 # Several hosts share one folder (or point STORAGES["default"] at a shared object storage).
 MEDIA_ROOT = os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media"))
 STORAGES = {
@@ -246,7 +247,7 @@ PAYMENT_GATEWAY = os.environ.get(
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
 # How long a second submit of the same payment waits for the first one's answer.
 PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
-# The billing lifecycle (checkout.billing_run): a declined renewal is retried this many days
+# The billing lifecycle (checkout.billing_run.run): a declined renewal is retried this many days
 # after the first failure, then the subscription is suspended; trials are reminded this many
 # days before they end.
 DUNNING_RETRY_DAYS = [int(day) for day in env_list("DUNNING_RETRY_DAYS", "3,5,7")]

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from billing_center.admin import AuditedAdminMixin, country_column
-from checkout.invoice_payments import InvoicePaymentError, pay_invoice, void_invoice
+from checkout.invoices.payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
     Invoice,
     InvoiceStatus,

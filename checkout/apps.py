@@ -7,7 +7,9 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Payments and orders")
 
     def ready(self):
-        from checkout import invoice_payments, placement, renewals
+        from checkout import placement
+        from checkout.billing_run import renewals
+        from checkout.invoices import payments as invoice_payments
         from checkout.models import PaymentPurpose
         from checkout.payments.money_path import register_flow
 

@@ -519,8 +519,9 @@ class Invoice(models.Model):
     next_retry_on = models.DateField(_("next retry"), null=True, blank=True)
     # Set while a billing-run worker retries its payment (billing_center.claims).
     dunning_lease_until = models.DateTimeField(_("retried until"), null=True, blank=True)
-    # The PDF, rendered once after the document is issued (checkout.documents) and served from
-    # the storage ever after: an issued document never changes, so neither does its PDF.
+    # The PDF, rendered once after the document is issued (checkout.invoices.documents) and
+    # served from the storage ever after: an issued document never changes, so neither does its
+    # PDF.
     pdf = models.FileField(_("PDF"), max_length=200, blank=True, editable=False)
 
     class Meta:

@@ -1,7 +1,7 @@
 """The one order writer. Checkout, the corporate service-order worker and renewals all record
 what they sold through `write_order`: the order and its lines (a snapshot of prices and tax),
 what each line does to the account's subscriptions, the credit used or added, the invoice (a
-credit note when the total is negative: checkout.invoicing) and the audit event — in the
+credit note when the total is negative: checkout.invoices.issuing) and the audit event — in the
 caller's transaction, under the caller's locks, or not at all."""
 
 from datetime import date
@@ -13,7 +13,7 @@ from billing_center.audit import record_audit_event
 from billing_center.clock import moment_on
 from billing_center.models import AuditAction, User
 from checkout.billing import BillingDetails
-from checkout.invoicing import issue_invoice
+from checkout.invoices.issuing import issue_invoice
 from checkout.models import Order, OrderLine, OrderLineKind, PaymentMethod
 from checkout.pricing import OrderPricing, PricedLine
 from subscriptions import services as subscription_services

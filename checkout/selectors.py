@@ -21,8 +21,8 @@ def saved_cards(*, account) -> QuerySet[PaymentMethod]:
 
 def subscriptions_renewing_on_default_card(*, account) -> QuerySet[Subscription]:
     """The subscriptions whose next charge goes to the account's default card: active ones that
-    renew at period end (checkout.renewals) and past-due ones whose open invoice is retried
-    (checkout.invoice_payments)."""
+    renew at period end (checkout.billing_run.renewals) and past-due ones whose open invoice is
+    retried (checkout.billing_run.dunning)."""
     return Subscription.objects.filter(account=account).filter(
         Q(status=SubscriptionStatus.ACTIVE, cancel_at_period_end=False)
         | Q(status=SubscriptionStatus.PAST_DUE)

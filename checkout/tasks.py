@@ -6,7 +6,7 @@ from datetime import date
 
 from django_tasks import task
 
-from checkout import billing_run
+from checkout.billing_run import run as billing_run
 from checkout.payments import reconciliation
 
 

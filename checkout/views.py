@@ -21,10 +21,10 @@ from checkout.card_entry import (
     to_hosted_card_page,
     wants_card_entry,
 )
-from checkout.documents import open_document_pdf
 from checkout.forms import BillingInformationForm, CheckoutForm, NewCardForm, PayInvoiceForm
-from checkout.invoice_payments import InvoicePaymentError
-from checkout.invoice_payments import pay_invoice as pay_invoice_service
+from checkout.invoices.documents import open_document_pdf
+from checkout.invoices.payments import InvoicePaymentError
+from checkout.invoices.payments import pay_invoice as pay_invoice_service
 from checkout.models import AttemptStatus, InvoiceStatus, PaymentMethod, PaymentPurpose
 from checkout.payments.attempts import PaymentFailed, PaymentPending, PaymentRequiresAction
 from checkout.payments.cards import (
@@ -331,7 +331,7 @@ def pay_invoice(request, number: str):
 @billing_contact_required
 def invoice_pdf(request, number: str):
     """The invoice or credit note as a PDF, in the language it was issued in (the account's):
-    the copy stored when it was issued (checkout.documents)."""
+    the copy stored when it was issued (checkout.invoices.documents)."""
     invoice = get_for_account(selectors.invoice_pdfs(), account=request.account, number=number)
     with open_document_pdf(invoice) as pdf:
         response = HttpResponse(pdf.read(), content_type="application/pdf")

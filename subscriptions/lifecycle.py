@@ -2,7 +2,7 @@
 contact decides about their end: trial reminders and expiry, cancellation at period end and
 its resumption, suspension for an unpaid invoice and reactivation once it is paid.
 
-The billing run (checkout.billing_run) calls the time-driven ones with the day it runs for; each
+The billing run (checkout.billing_run.run) calls the time-driven ones with the day it runs for; each
 is idempotent and takes the account's lock before the subscription's, like every writer."""
 
 from datetime import date, timedelta

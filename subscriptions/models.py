@@ -190,7 +190,8 @@ class Subscription(models.Model):
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
-    # Set while a billing-run worker renews it (checkout.renewals), so workers share the work.
+    # Set while a billing-run worker renews it (checkout.billing_run.renewals), so workers share
+    # the work.
     billing_lease_until = models.DateTimeField(_("billing run until"), null=True, blank=True)
 
     class Meta:

@@ -14,7 +14,7 @@ from checkout.billing import (
     BillingInformationError,
     update_billing_information,
 )
-from checkout.billing_run import run_billing
+from checkout.billing_run.run import run_billing
 from checkout.models import Invoice
 from subscriptions.invoice_recipients import (
     MAX_INVOICE_CC_EMAILS,

@@ -16,7 +16,7 @@ from django.utils import translation
 from moneyed import Money
 
 from catalog.models import BillingCycle
-from checkout.billing_run import run_billing
+from checkout.billing_run.run import run_billing
 from checkout.models import (
     AttemptStatus,
     Invoice,
@@ -372,7 +372,7 @@ class TestDunning:
         run_billing(today=date(2026, 11, 22))
         invoice = Invoice.objects.get()
         visa = PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_2")
-        from checkout.invoice_payments import pay_invoice
+        from checkout.invoices.payments import pay_invoice
 
         pay_invoice(invoice=invoice, actor=None, payment_method=visa)
         report = run_billing(today=date(2026, 11, 25))

@@ -18,7 +18,7 @@ from moneyed import Money
 from billing_center.models import AuditEvent, NumberSequence
 from catalog.models import BillingCycle
 from checkout.emails import send_order_confirmation_email
-from checkout.invoicing import corrected_invoice
+from checkout.invoices.issuing import corrected_invoice
 from checkout.models import Invoice, InvoiceKind, InvoiceStatus
 from subscriptions.models import Subscription
 from tests.factories import InvoiceFactory, OrderFactory, OrderLineFactory, SubscriptionFactory

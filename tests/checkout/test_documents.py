@@ -7,8 +7,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from checkout import documents
-from checkout.invoice_payments import void_invoice
+from checkout.invoices import documents
+from checkout.invoices.payments import void_invoice
 from checkout.models import Invoice, InvoiceStatus
 from tests.factories import InvoiceFactory, OrderLineFactory
 from tests.helpers import buy, pdf_facts

@@ -228,7 +228,7 @@ def test_seat_assignment_place_order_and_a_renewal_of_one_account_at_once():
     check), PostgreSQL reported `deadlock detected`. Now every writer takes the account first
     (billing_center.locks): assigning and unassigning seats, placing seat changes and renewing,
     all on one account at the same moments, each succeeds."""
-    from checkout.renewals import renew_once
+    from checkout.billing_run.renewals import renew_once
     from subscriptions.services import assign_seat, unassign_seat
 
     plan = plan_with_prices(monthly="12.00", annual="120.00", max_seats=1000)

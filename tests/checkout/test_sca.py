@@ -18,8 +18,8 @@ from moneyed import Money
 from cart.models import CartItem
 from catalog.models import BillingCycle
 from checkout.billing import BillingDetails
-from checkout.billing_run import run_billing
-from checkout.invoice_payments import pay_invoice
+from checkout.billing_run.run import run_billing
+from checkout.invoices.payments import pay_invoice
 from checkout.models import AttemptStatus, Invoice, InvoiceStatus, Order, PaymentAttempt
 from checkout.payments.attempts import PaymentPending, PaymentRequiresAction
 from checkout.payments.cards import PaymentMethodError, add_payment_method, finish_card_setup

@@ -3,7 +3,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checkout.billing_run import run_billing
+from checkout.billing_run.run import run_billing
 
 
 class Command(BaseCommand):

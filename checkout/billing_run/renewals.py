@@ -7,7 +7,7 @@ Each renewal is a flow of the money path (RenewalPayment): lock and price, charg
 outside any transaction through a payment attempt keyed `renewal-<subscription>-<period
 start>` (a retried or concurrent run never charges twice), lock again and write through the
 one order writer. A declined charge still renews the period, with an open invoice and the
-subscription past due: dunning (checkout.invoice_payments) retries it. A run catches up every
+subscription past due: dunning (checkout.billing_run.dunning) retries it. A run catches up every
 period missed, in order.
 """
 

@@ -9,9 +9,9 @@ from datetime import date
 
 from django.utils import timezone
 
-from checkout.invoice_payments import DunningReport, retry_open_invoices
+from checkout.billing_run.dunning import DunningReport, retry_open_invoices
+from checkout.billing_run.renewals import RenewalReport, renew_due_subscriptions
 from checkout.payments.reconciliation import Reconciliation, reconcile_payments
-from checkout.renewals import RenewalReport, renew_due_subscriptions
 from subscriptions import lifecycle
 
 

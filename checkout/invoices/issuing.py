@@ -1,7 +1,7 @@
 """The document of an order: an invoice, or a credit note when the order's total is negative
 (SPEC: "never an invoice with a negative total"). Issued once per order, numbered without gaps
 per year in the series of its kind, immutable afterwards; its PDF is rendered once, after the
-transaction commits (checkout.documents)."""
+transaction commits (checkout.invoices.documents)."""
 
 from datetime import date
 
@@ -13,7 +13,7 @@ from moneyed import Money
 from billing_center.clock import moment_on
 from billing_center.numbering import next_number
 from checkout.billing import BillingDetails
-from checkout.documents import render_document_pdf
+from checkout.invoices.documents import render_document_pdf
 from checkout.models import (
     NUMBER_SERIES,
     Invoice,

@@ -1,6 +1,6 @@
 """The PDF of an issued document (an invoice or a credit note): rendered once, in the document's
 language, after the transaction that issued it commits (`render_document_pdf`, a task that
-`checkout.invoicing.issue_invoice` enqueues), kept through Django's storage API
+`checkout.invoices.issuing.issue_invoice` enqueues), kept through Django's storage API
 (`invoices/<year>/<number>.pdf` under MEDIA_ROOT by default) and served from there ever after.
 An issued document never changes, so its PDF is never rendered again — unless the file is gone,
 in which case the first one to need it renders it back."""

@@ -1,26 +1,22 @@
-"""Open invoices (a renewal whose charge was declined) and how they get paid: the billing run's
-retries on the dunning schedule (settings.DUNNING_RETRY_DAYS days after the first failure, then
-the subscription is suspended), the billing contact's "Pay now" with a saved or a new card, and
-staff's retry or void in the admin. Paying reactivates the subscription.
+"""Open invoices (a renewal whose charge was declined) and how they get paid: the billing
+contact's "Pay now" with a saved or a new card, the billing run's retries on the dunning
+schedule (checkout.billing_run.dunning), and staff's retry or void in the admin. Paying
+reactivates the subscription.
 
 Every payment is a flow of the money path (InvoicePayment): its attempts name the invoice and
 are keyed by the invoice's order (the renewal's key), so retries are numbered attempts of one
 thing and never charge it twice."""
 
 import logging
-from dataclasses import dataclass
-from datetime import date, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_center import locks
 from billing_center.audit import record_audit_event
-from billing_center.claims import each_claimed
 from billing_center.models import AuditAction, User
-from checkout.emails import send_invoice_paid_email, send_payment_failed_email
+from checkout.emails import send_invoice_paid_email
 from checkout.models import (
     Invoice,
     InvoiceStatus,
@@ -28,9 +24,7 @@ from checkout.models import (
     PaymentMethod,
     PaymentPurpose,
 )
-from checkout.payments.attempts import PaymentFailed, PaymentPending
 from checkout.payments.cards import NewCard, PaymentMethodError, enter_card
-from checkout.payments.gateway import PaymentDeclined
 from checkout.payments.money_path import Payment, PaymentFlow, Written, take_payment
 from subscriptions import lifecycle
 from subscriptions.models import Subscription
@@ -46,7 +40,7 @@ class InvoicePaymentError(Exception):
         self.message = message
 
 
-def _locked_invoice(invoice_id: int) -> Invoice:
+def locked_invoice(invoice_id: int) -> Invoice:
     account_id = Invoice.objects.values_list("account_id", flat=True).get(pk=invoice_id)
     account = locks.lock_account(account_id)
     invoice = locks.lock_invoice(invoice_id, related=("order",))
@@ -54,7 +48,7 @@ def _locked_invoice(invoice_id: int) -> Invoice:
     return invoice
 
 
-def _subscriptions_of(invoice: Invoice) -> list[Subscription]:
+def subscriptions_of(invoice: Invoice) -> list[Subscription]:
     """The subscriptions an invoice's order renewed, locked (after the account)."""
     pks = invoice.order.lines.values_list("subscription_id", flat=True)
     return locks.lock_subscriptions(Subscription.objects.filter(pk__in=pks))
@@ -95,7 +89,7 @@ class InvoicePayment(PaymentFlow):
         )
 
     def lock(self) -> Invoice:
-        return _locked_invoice(self.invoice_id)
+        return locked_invoice(self.invoice_id)
 
     def done(self, invoice: Invoice) -> Invoice | None:
         return invoice if invoice.status != InvoiceStatus.OPEN else None
@@ -132,7 +126,7 @@ class InvoicePayment(PaymentFlow):
         invoice.paid_at = timezone.now()
         invoice.next_retry_on = None
         invoice.save(update_fields=["status", "paid_at", "next_retry_on"])
-        for subscription in _subscriptions_of(invoice):
+        for subscription in subscriptions_of(invoice):
             lifecycle.reactivate(subscription=subscription, actor=self.actor)
         record_audit_event(
             actor=self.actor,
@@ -169,85 +163,17 @@ def pay_invoice(
     )
 
 
-@dataclass
-class DunningReport:
-    paid: int = 0
-    failed: int = 0
-    suspended: int = 0
-    waiting: int = 0
-
-    def __str__(self):
-        return (
-            f"{self.paid} paid, {self.failed} declined again, {self.suspended} suspended, "
-            f"{self.waiting} waiting for the gateway"
-        )
-
-
-def retry_open_invoices(*, today: date, batch_size: int = 200) -> DunningReport:
-    """Every open invoice whose retry is due: charged again to the default card; a decline moves
-    it along the schedule, the last one suspends the subscription. Each step emails."""
-    report = DunningReport()
-    due = Invoice.objects.filter(status=InvoiceStatus.OPEN, next_retry_on__lte=today)
-    for pks in each_claimed(due, lease_field="dunning_lease_until", batch_size=batch_size):
-        for pk in pks:
-            _retry(pk, today, report)
-    return report
-
-
-def _retry(invoice_id: int, today: date, report: DunningReport) -> None:
-    invoice = Invoice.objects.select_related("account").get(pk=invoice_id)
-    card = invoice.account.payment_methods.filter(is_default=True).first()
-    decline = "no_card"
-    if card is not None:
-        try:
-            pay_invoice(invoice=invoice, actor=None, payment_method=card, on_session=False)
-        except PaymentDeclined as declined:
-            decline = declined.code
-        except (PaymentFailed, PaymentPending):
-            report.waiting += 1  # not the card's answer: the schedule does not move
-            return
-        else:
-            report.paid += 1
-            return
-    suspended = record_failed_retry(invoice_id=invoice_id, decline=decline)
-    report.failed += 1
-    report.suspended += int(suspended)
-
-
-def record_failed_retry(*, invoice_id: int, decline: str) -> bool:
-    """One more retry failed: the next one on the schedule, or, after the last, suspension.
-    True if the subscription was suspended."""
-    schedule = settings.DUNNING_RETRY_DAYS
-    with transaction.atomic():
-        invoice = _locked_invoice(invoice_id)
-        if invoice.status != InvoiceStatus.OPEN:
-            return False
-        invoice.retries_done += 1
-        suspended = invoice.retries_done >= len(schedule)
-        invoice.next_retry_on = (
-            None
-            if suspended
-            else invoice.first_failed_on + timedelta(days=schedule[invoice.retries_done])
-        )
-        invoice.save(update_fields=["retries_done", "next_retry_on"])
-        if suspended:
-            for subscription in _subscriptions_of(invoice):
-                lifecycle.suspend(subscription=subscription)
-        transaction.on_commit(lambda: send_payment_failed_email.enqueue(invoice_id, decline))
-    return suspended
-
-
 def void_invoice(*, invoice: Invoice, actor: User | None) -> Invoice:
     """Staff forgive an open invoice: nothing is owed for it any more, and what it renewed is
     active again."""
     with transaction.atomic():
-        invoice = _locked_invoice(invoice.pk)
+        invoice = locked_invoice(invoice.pk)
         if invoice.status != InvoiceStatus.OPEN:
             return invoice
         invoice.status = InvoiceStatus.VOID
         invoice.next_retry_on = None
         invoice.save(update_fields=["status", "next_retry_on"])
-        for subscription in _subscriptions_of(invoice):
+        for subscription in subscriptions_of(invoice):
             lifecycle.reactivate(subscription=subscription, actor=actor)
         record_audit_event(
             actor=actor,
