@@ -42,6 +42,18 @@ def _frozen_clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _language_restored():
+    """Every test starts and ends in the default language, whatever it or a view activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    yield
+    # A view leaves its user's language active in the thread (each request sets its own); the
+    # next test must not inherit it.
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Stored files (invoice PDFs) go to a folder of the test's own, never to var/media: two
     tests both issue INV-2026-000001."""

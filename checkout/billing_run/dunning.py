@@ -11,10 +11,9 @@ from django.db import transaction
 
 from billing_center.claims import each_claimed
 from checkout.emails import send_payment_failed_email
-from checkout.invoices.payments import locked_invoice, pay_invoice, subscriptions_of
+from checkout.invoices.payments import InvoicePayment, locked_invoice, subscriptions_of
 from checkout.models import Invoice, InvoiceStatus
-from checkout.payments.attempts import PaymentFailed, PaymentPending
-from checkout.payments.gateway import PaymentDeclined
+from checkout.payments.money_path import take_payment
 from subscriptions import lifecycle
 
 
@@ -24,6 +23,11 @@ class DunningReport:
     failed: int = 0
     suspended: int = 0
     waiting: int = 0
+
+    def record(self, suspended: bool) -> None:
+        """One more failed retry (the last one suspends)."""
+        self.failed += 1
+        self.suspended += int(suspended)
 
     def __str__(self):
         return (
@@ -43,24 +47,36 @@ def retry_open_invoices(*, today: date, batch_size: int = 200) -> DunningReport:
     return report
 
 
+class DunningRetry(InvoicePayment):
+    """A retry is the invoice's payment flow, merchant-initiated on the default card; what
+    differs is what each answer does to the schedule: paid, or one more failed retry (then the
+    next one, or suspension), or — the gateway's answer not known — the schedule waits."""
+
+    def __init__(self, *, invoice_id: int, card, report: DunningReport):
+        super().__init__(invoice_id=invoice_id, actor=None, on_session=False, payment_method=card)
+        self.report = report
+
+    def write(self, invoice, attempt):
+        self.report.paid += 1
+        return super().write(invoice, attempt)
+
+    def declined(self, attempt, declined):
+        self.report.record(record_failed_retry(invoice_id=self.invoice_id, decline=declined.code))
+
+    def failed(self, attempt, failed):
+        self.report.waiting += 1  # not the card's answer: the schedule does not move
+
+    def pending(self, attempt, pending):
+        self.report.waiting += 1
+
+
 def _retry(invoice_id: int, today: date, report: DunningReport) -> None:
     invoice = Invoice.objects.select_related("account").get(pk=invoice_id)
     card = invoice.account.payment_methods.filter(is_default=True).first()
-    decline = "no_card"
-    if card is not None:
-        try:
-            pay_invoice(invoice=invoice, actor=None, payment_method=card, on_session=False)
-        except PaymentDeclined as declined:
-            decline = declined.code
-        except (PaymentFailed, PaymentPending):
-            report.waiting += 1  # not the card's answer: the schedule does not move
-            return
-        else:
-            report.paid += 1
-            return
-    suspended = record_failed_retry(invoice_id=invoice_id, decline=decline)
-    report.failed += 1
-    report.suspended += int(suspended)
+    if card is None:
+        report.record(record_failed_retry(invoice_id=invoice_id, decline="no_card"))
+        return
+    take_payment(DunningRetry(invoice_id=invoice_id, card=card, report=report))
 
 
 def record_failed_retry(*, invoice_id: int, decline: str) -> bool:
