@@ -342,3 +342,27 @@ class TestSavingACard:
                 actor=None,
             )
         assert not account.payment_methods.exists()
+
+
+def test_a_service_order_the_bank_wants_confirmed_fails_with_why_and_charges_nothing(
+    django_capture_on_commit_callbacks,
+):
+    """Corporate service orders are charged by the worker, off-session: a bank that asks for the
+    customer's confirmation declines it, and the service order fails with that reason."""
+    from corporate_portal.models import ServiceOrderStatus
+    from corporate_portal.tasks import process_service_order
+    from tests.corporate_portal.test_payment_faults import placed_service_order
+
+    service_order, _webinar = placed_service_order()
+    card = service_order.payment_method
+    card.gateway_token = processor.tokenize(number=ALWAYS, exp_month=12, exp_year=2031).token
+    card.save(update_fields=["gateway_token"])
+    with django_capture_on_commit_callbacks(execute=True):
+        process_service_order.call(service_order.pk)
+    service_order.refresh_from_db()
+    assert service_order.status == ServiceOrderStatus.FAILED
+    assert "Your bank asks you to confirm this payment" in service_order.failure_reason
+    attempt = PaymentAttempt.objects.get()
+    assert (attempt.on_session, attempt.decline_code) == (False, "authentication_required")
+    assert attempt.service_order_payment.service_order == service_order
+    assert not captures().exists()

@@ -199,6 +199,16 @@ LOGINS = [
     ("julien.moreau@acme.test", "a member of Acme holding a seat: no billing access"),
 ]
 
+# What the sandbox processor's test cards do (SPEC "Payments"), printed with the logins.
+TEST_CARDS = [
+    ("4242 4242 4242 4242", "succeeds"),
+    ("4000 0000 0000 0002", "declined"),
+    ("4000 0000 0000 0341", "saved fine, every charge declined (dunning)"),
+    ("4000 0025 0000 3155", "bank confirms on-session; renews off-session once saved so"),
+    ("4000 0027 6000 3184", "bank confirms every charge (renewals leave an open invoice)"),
+    ("4000 0000 0000 3220", "bank confirms on-session only"),
+]
+
 
 class Command(BaseCommand):
     help = "Load the demo catalog, accounts and logins (safe to run again: changes nothing)."
@@ -215,6 +225,9 @@ class Command(BaseCommand):
         )
         for email, who in LOGINS:
             self.stdout.write(f"  {email:<28} {who}")
+        self.stdout.write("Test cards (any future expiry, any CVC; README has the full list):")
+        for number, what in TEST_CARDS:
+            self.stdout.write(f"  {number:<22} {what}")
 
     def seed_catalog(self):
         for position, (name, slug, noun, trial_days, more_seats, plans) in enumerate(CATALOG):
