@@ -153,6 +153,8 @@ def _apply_line(
         unit_price=line.unit_price,
         period_start=line.period_start,
         period_end=line.period_end,
+        # A renewal keeps the anchor day; new terms (a purchase, a change) start their own.
+        anchor_day=live.anchor_day if line.kind == OrderLineKind.RENEWAL else None,
     )
     reference = order.number
     try:

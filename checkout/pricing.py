@@ -220,7 +220,7 @@ def renewal_line(*, subscription: Subscription, period_start: date) -> PricedLin
         seat_count=subscription.seat_count,
         unit_price=subscription.unit_price,
         period_start=period_start,
-        period_end=period_end(period_start, subscription.cycle),
+        period_end=period_end(period_start, subscription.cycle, anchor_day=subscription.anchor_day),
         amount=round_money(subscription.unit_price * subscription.seat_count),
         subscription=subscription,
     )

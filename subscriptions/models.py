@@ -185,6 +185,9 @@ class Subscription(models.Model):
     )
     current_period_start = models.DateField(_("current period start"))
     current_period_end = models.DateField(_("next billing date"))
+    # The day of the month the current terms started (a purchase or a change): every renewal
+    # keeps it, clipped to the month's length (subscriptions.periods).
+    billing_anchor_day = models.PositiveSmallIntegerField(_("billing day"), null=True, blank=True)
     trial_end = models.DateField(_("trial end"), null=True, blank=True)
     # Canceled by the billing contact: it ends at current_period_end and is not renewed.
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
@@ -225,10 +228,21 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(cycle__in=BillingCycle.values), name="subscription_cycle_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(billing_anchor_day__isnull=True)
+                | Q(billing_anchor_day__gte=1, billing_anchor_day__lte=31),
+                name="subscription_anchor_day_of_a_month",
+            ),
         ]
 
     def __str__(self):
         return f"{self.account} · {self.product.name} {self.plan.name}"
+
+    @property
+    def anchor_day(self) -> int:
+        """The day of the month its renewals keep (set with its terms; a subscription set up
+        before there was one renews on its current period's day)."""
+        return self.billing_anchor_day or self.current_period_start.day
 
     @property
     def next_billing_date(self):

@@ -112,6 +112,7 @@ def start_trial(
             status=SubscriptionStatus.TRIALING,
             current_period_start=today,
             current_period_end=trial_end,
+            billing_anchor_day=today.day,
             trial_end=trial_end,
         )
         record_audit_event(
@@ -309,6 +310,7 @@ SUBSCRIPTION_TERMS = [
     "status",
     "current_period_start",
     "current_period_end",
+    "billing_anchor_day",
 ]
 
 
@@ -323,6 +325,9 @@ class Terms:
     unit_price: Money
     period_start: date
     period_end: date
+    # The day of the month the renewals keep: the day new terms start, unless a renewal keeps
+    # the subscription's own.
+    anchor_day: int | None = None
 
     def fields(self) -> dict:
         return {
@@ -333,6 +338,7 @@ class Terms:
             "status": SubscriptionStatus.ACTIVE,
             "current_period_start": self.period_start,
             "current_period_end": self.period_end,
+            "billing_anchor_day": self.anchor_day or self.period_start.day,
         }
 
 

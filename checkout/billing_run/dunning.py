@@ -52,16 +52,19 @@ class DunningRetry(InvoicePayment):
     differs is what each answer does to the schedule: paid, or one more failed retry (then the
     next one, or suspension), or — the gateway's answer not known — the schedule waits."""
 
-    def __init__(self, *, invoice_id: int, card, report: DunningReport):
+    def __init__(self, *, invoice_id: int, card, report: DunningReport, today: date):
         super().__init__(invoice_id=invoice_id, actor=None, on_session=False, payment_method=card)
         self.report = report
+        self.today = today
 
     def write(self, invoice, attempt):
         self.report.paid += 1
         return super().write(invoice, attempt)
 
     def declined(self, attempt, declined):
-        self.report.record(record_failed_retry(invoice_id=self.invoice_id, decline=declined.code))
+        self.report.record(
+            record_failed_retry(invoice_id=self.invoice_id, decline=declined.code, today=self.today)
+        )
 
     def failed(self, attempt, failed):
         self.report.waiting += 1  # not the card's answer: the schedule does not move
@@ -74,14 +77,24 @@ def _retry(invoice_id: int, today: date, report: DunningReport) -> None:
     invoice = Invoice.objects.select_related("account").get(pk=invoice_id)
     card = invoice.account.payment_methods.filter(is_default=True).first()
     if card is None:
-        report.record(record_failed_retry(invoice_id=invoice_id, decline="no_card"))
+        report.record(record_failed_retry(invoice_id=invoice_id, decline="no_card", today=today))
         return
-    take_payment(DunningRetry(invoice_id=invoice_id, card=card, report=report))
+    take_payment(DunningRetry(invoice_id=invoice_id, card=card, report=report, today=today))
 
 
-def record_failed_retry(*, invoice_id: int, decline: str) -> bool:
-    """One more retry failed: the next one on the schedule, or, after the last, suspension.
-    True if the subscription was suspended."""
+def next_retry_after(*, retries_done: int, attempted_on: date) -> date:
+    """When the next retry is due after a failed attempt: the schedule's gap from that attempt
+    (settings.DUNNING_RETRY_DAYS, days after the first failure: 3, 5, 7 → 3, 2 and 2 days
+    between attempts). From the last attempt, whatever runs were skipped: retries never pile
+    up on consecutive run days."""
+    schedule = settings.DUNNING_RETRY_DAYS
+    previous = schedule[retries_done - 1] if retries_done else 0
+    return attempted_on + timedelta(days=schedule[retries_done] - previous)
+
+
+def record_failed_retry(*, invoice_id: int, decline: str, today: date) -> bool:
+    """One more retry failed (on `today`): the next one on the schedule, or, after the last,
+    suspension. True if the subscription was suspended."""
     schedule = settings.DUNNING_RETRY_DAYS
     with transaction.atomic():
         invoice = locked_invoice(invoice_id)
@@ -92,7 +105,7 @@ def record_failed_retry(*, invoice_id: int, decline: str) -> bool:
         invoice.next_retry_on = (
             None
             if suspended
-            else invoice.first_failed_on + timedelta(days=schedule[invoice.retries_done])
+            else next_retry_after(retries_done=invoice.retries_done, attempted_on=today)
         )
         invoice.save(update_fields=["retries_done", "next_retry_on"])
         if suspended:

@@ -13,14 +13,14 @@ period missed, in order.
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.db import transaction
 
 from billing_center import locks
 from billing_center.claims import each_claimed
 from checkout.billing import BillingDetails
+from checkout.billing_run.dunning import next_retry_after
 from checkout.emails import send_payment_failed_email, send_renewal_receipt_email
 from checkout.models import Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
 from checkout.orders import write_order
@@ -153,7 +153,12 @@ class RenewalPayment(PaymentFlow):
         account, subscription = locked
         if self.period_start is None:
             self.period_start = subscription.current_period_end
-            self.next_due = period_end(self.period_start, subscription.cycle) <= self.today
+            self.next_due = (
+                period_end(
+                    self.period_start, subscription.cycle, anchor_day=subscription.anchor_day
+                )
+                <= self.today
+            )
         if subscription.current_period_end != self.period_start:
             return None  # renewed meanwhile (a concurrent run)
         return _DueRenewal(account, subscription, _price(account, subscription, self.period_start))
@@ -254,6 +259,6 @@ def _start_dunning(invoice: Invoice, subscription: Subscription, today: date) ->
     """A declined renewal: past due, retried on the schedule's first day."""
     invoice.first_failed_on = today
     invoice.retries_done = 0
-    invoice.next_retry_on = today + timedelta(days=settings.DUNNING_RETRY_DAYS[0])
+    invoice.next_retry_on = next_retry_after(retries_done=0, attempted_on=today)
     invoice.save(update_fields=["first_failed_on", "retries_done", "next_retry_on"])
     lifecycle.mark_past_due(subscription=subscription)

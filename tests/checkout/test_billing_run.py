@@ -109,16 +109,16 @@ class TestAYearOfRenewals:
 
         monthly.refresh_from_db()
         annual.refresh_from_db()
-        # SPEC calendar: Jan 31 + 1 month = Feb 28, then the 28th stays the 28th.
+        # SPEC anchor day: bought on the 31st, it renews on the 31st, or the month's last day.
         ends = list(
             Order.objects.filter(lines__subscription=monthly)
             .order_by("pk")
             .values_list("lines__period_end", flat=True)
         )
-        assert ends[:3] == [date(2026, 3, 28), date(2026, 4, 28), date(2026, 5, 28)]
-        assert len(ends) == 12  # Feb 28 → … → Jan 28 2027: one renewal a month, in order
+        assert ends[:3] == [date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
+        assert len(ends) == 12  # Feb 28 → Mar 31 → … → Jan 31 2027: one a month, in order
         assert (monthly.current_period_start, monthly.current_period_end) == (
-            date(2027, 1, 28),
+            date(2027, 1, 31),
             date(2027, 2, 28),
         )
         # The annual one renewed once, on 2026-06-01, for a year.
@@ -602,3 +602,61 @@ def test_two_billing_runs_at_once_charge_each_due_subscription_once(settings):
     assert SandboxCharge.objects.count() == 24  # each period of each subscription once
     keys = list(SandboxCharge.objects.values_list("idempotency_key", flat=True))
     assert len(set(keys)) == 24
+
+
+class TestAnchorDay:
+    """A purchase or a change sets the day renewals keep (SPEC "Money rules")."""
+
+    def test_a_purchase_on_january_31_renews_on_each_months_last_day_then_a_change_moves_it(
+        self, account, visa
+    ):
+        from tests.helpers import buy, change_seats
+
+        contact = account.memberships.get(role=Role.BILLING_CONTACT).user
+        plan = plan_with_prices(monthly="10.00", annual="100.00", max_seats=50)
+        with time_machine.travel(datetime(2028, 1, 31, 10, tzinfo=DUBLIN)):
+            order = buy(account, contact, plan, 2, visa, cycle=BillingCycle.MONTHLY)
+        subscription = order.lines.get().subscription
+        assert subscription.billing_anchor_day == 31
+        for day in (date(2028, 2, 29), date(2028, 3, 31), date(2028, 4, 30)):
+            run_billing(today=day)
+            subscription.refresh_from_db()
+            assert subscription.current_period_start == day  # renewed on the day it was due
+        assert subscription.current_period_end == date(2028, 5, 31)
+
+        with time_machine.travel(datetime(2028, 5, 15, 10, tzinfo=DUBLIN)):
+            change_seats(account, contact, subscription, 3, card=visa)
+        subscription.refresh_from_db()
+        assert (subscription.billing_anchor_day, subscription.current_period_end) == (
+            15,
+            date(2028, 6, 15),
+        )
+        run_billing(today=date(2028, 6, 15))
+        subscription.refresh_from_db()
+        assert subscription.current_period_end == date(2028, 7, 15)
+
+
+class TestDunningScheduleFromTheLastAttempt:
+    def test_after_skipped_runs_retries_keep_their_gaps(self, account, declining_card):
+        """Declined on Nov 22; no run until Dec 2. The schedule (3, 5, 7 days after the first
+        failure) is kept as gaps from the last attempt: Dec 2, then Dec 4, then Dec 6 — not a
+        retry on each of the next run days."""
+        subscription = subscription_of(account, start=date(2026, 10, 22))
+        run_billing(today=date(2026, 11, 22))
+        invoice = Invoice.objects.get()
+        assert invoice.next_retry_on == date(2026, 11, 25)
+
+        run_billing(today=date(2026, 12, 2))  # the runs of Nov 23 … Dec 1 never happened
+        invoice.refresh_from_db()
+        assert (invoice.retries_done, invoice.next_retry_on) == (1, date(2026, 12, 4))
+        run_billing(today=date(2026, 12, 3))  # not due: nothing happens
+        invoice.refresh_from_db()
+        assert invoice.retries_done == 1
+        run_billing(today=date(2026, 12, 4))
+        invoice.refresh_from_db()
+        assert (invoice.retries_done, invoice.next_retry_on) == (2, date(2026, 12, 6))
+        run_billing(today=date(2026, 12, 6))
+        invoice.refresh_from_db()
+        subscription.refresh_from_db()
+        assert (invoice.retries_done, invoice.next_retry_on) == (3, None)
+        assert subscription.status == SubscriptionStatus.UNPAID
