@@ -1,5 +1,7 @@
 """Every email leaves through here: plain text and HTML, in the language it is written for."""
 
+import re
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -17,7 +19,12 @@ def send_templated_email(
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)
     message = EmailMultiAlternatives(
-        subject=" ".join(subject.split()), body=text, to=to, cc=cc or []
+        # One line; the narrow no-break space French puts before ":" stays (str.split() would
+        # take it for a space).
+        subject=re.sub(r"[ \t\r\n]+", " ", subject).strip(),
+        body=text,
+        to=to,
+        cc=cc or [],
     )
     message.attach_alternative(html, "text/html")
     message.send()

@@ -4,7 +4,7 @@ order confirmations, renewal receipts, failed payments and paid invoices."""
 from django_tasks import task
 
 from billing_center.emails import send_templated_email
-from checkout.models import Invoice, Order
+from checkout.models import Invoice, InvoiceStatus, Order
 from checkout.payments.gateway import decline_reason
 from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
@@ -58,18 +58,37 @@ def send_renewal_receipt_email(order_id: int) -> None:
 
 
 @task()
-def send_payment_failed_email(invoice_id: int, decline_code: str) -> None:
-    """A renewal's charge or one of its retries failed: what, how much, what comes next (the
-    next retry, or the suspension after the last), and the link to pay now."""
-    invoice = _invoice(invoice_id)
-    subscription_ids = invoice.order.lines.values_list("subscription_id", flat=True)
-    _invoice_email(
-        invoice,
-        "payment_failed",
-        decline_message=decline_reason(decline_code),
-        suspended=invoice.next_retry_on is None,
-        subscriptions=invoice.order.lines.all(),
-        subscription_ids=list(subscription_ids),
+def send_payment_failed_email(account_id: int, failures: list[list]) -> None:
+    """The billing contact's dunning email: one per account per billing run (SPEC "D. Around
+    the flows"). `failures` are the [invoice id, decline code] pairs whose payment failed in
+    the run: each says why and what comes next (the next retry, or the suspension after the
+    last); every other invoice still open is listed too, to be paid with it."""
+    reasons = {int(invoice_id): code for invoice_id, code in failures}
+    invoices = list(
+        Invoice.objects.filter(account=account_id, status=InvoiceStatus.OPEN)
+        .select_related("account", "order")
+        .prefetch_related("order__lines")
+        .order_by("issued_at", "pk")
+    )
+    if not any(invoice.pk in reasons for invoice in invoices):
+        return  # paid or voided since: nothing to tell
+    account = invoices[0].account
+    items = [
+        {
+            "invoice": invoice,
+            "decline_message": decline_reason(reasons[invoice.pk]) if invoice.pk in reasons else "",
+            "suspended": invoice.next_retry_on is None,
+            "lines": invoice.order.lines.all(),
+        }
+        for invoice in invoices
+    ]
+    recipients = billing_contact_emails(account)
+    send_templated_email(
+        to=recipients,
+        cc=invoice_cc_recipients(account, to=recipients),
+        template="payment_failed",
+        context={"account": account, "items": items, "invoice": invoices[0]},
+        language=account.language,
     )
 
 

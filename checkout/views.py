@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,6 +41,7 @@ from checkout.payments.money_path import continue_after_authentication
 from checkout.payments.reconciliation import settle
 from checkout.placement import CheckoutError, change_preview, place_order, preview_order
 from checkout.pricing import PricingError
+from checkout.tasks import renew_reactivated
 from checkout.tax import MissingVatRate
 from subscriptions import selectors as subscription_selectors
 from subscriptions import services as subscription_services
@@ -216,6 +218,12 @@ def payment_status(request, public_id):
     )
 
 
+def _renew_what_paying_reactivated(account_id: int) -> None:
+    """A suspended subscription paid back after its period ended is due from today: charged
+    now, not at the next billing run."""
+    renew_reactivated.enqueue(account_id, timezone.localdate().isoformat())
+
+
 def _paid(request, attempt):
     if attempt.purpose == PaymentPurpose.INVOICE:
         return redirect("checkout:invoice_detail", number=attempt.order.invoice.number)
@@ -240,6 +248,7 @@ def payment_return(request, public_id):
                 _("Invoice %(number)s is paid. Thank you.")
                 % {"number": attempt.order.invoice.number},
             )
+            _renew_what_paying_reactivated(attempt.account_id)
         return _paid(request, attempt)
     if attempt.status in (AttemptStatus.DECLINED, AttemptStatus.FAILED):
         messages.error(request, decline_message(attempt.decline_code or "authentication_failed"))
@@ -319,6 +328,7 @@ def pay_invoice(request, number: str):
                 request,
                 _("Invoice %(number)s is paid. Thank you.") % {"number": invoice.number},
             )
+            _renew_what_paying_reactivated(invoice.account_id)
             return redirect("checkout:invoice_detail", number=invoice.number)
     return render(
         request,

@@ -210,10 +210,33 @@ def suspend(*, subscription: Subscription) -> None:
         _set_status(subscription, SubscriptionStatus.UNPAID)
 
 
-def reactivate(*, subscription: Subscription, actor: User | None = None) -> None:
-    """Its open invoice is paid (or forgiven): active again."""
-    if subscription.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
-        _set_status(subscription, SubscriptionStatus.ACTIVE, actor=actor)
+def reactivate(
+    *, subscription: Subscription, actor: User | None = None, today: date | None = None
+) -> None:
+    """Its open invoice is paid (or forgiven): active again. A suspended subscription whose
+    period ended while its seats could not be used is never charged for the time since: it
+    starts a new period on the day it is reactivated, due at once (the renewal charges it), and
+    that day becomes its anchor (SPEC "D. Around the flows")."""
+    today = today or timezone.localdate()
+    if subscription.status not in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
+        return
+    if subscription.status == SubscriptionStatus.UNPAID and subscription.current_period_end < today:
+        before = {
+            "current_period_end": subscription.current_period_end,
+            "billing_anchor_day": subscription.billing_anchor_day,
+        }
+        subscription.current_period_end = today
+        subscription.billing_anchor_day = today.day
+        subscription.save(update_fields=["current_period_end", "billing_anchor_day"])
+        record_audit_event(
+            actor=actor,
+            account=subscription.account,
+            action=AuditAction.CHANGED,
+            target=subscription,
+            before=before,
+            after={"current_period_end": today, "billing_anchor_day": today.day},
+        )
+    _set_status(subscription, SubscriptionStatus.ACTIVE, actor=actor)
 
 
 def _set_status(subscription: Subscription, status: str, actor: User | None = None) -> None:

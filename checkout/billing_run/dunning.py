@@ -3,6 +3,8 @@
 off-session, through the invoice's payment flow; each failed retry emails, and after the last
 one the subscription is suspended."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -111,5 +113,42 @@ def record_failed_retry(*, invoice_id: int, decline: str, today: date) -> bool:
         if suspended:
             for subscription in subscriptions_of(invoice):
                 lifecycle.suspend(subscription=subscription)
-        transaction.on_commit(lambda: send_payment_failed_email.enqueue(invoice_id, decline))
+        notify_payment_failed(account_id=invoice.account_id, invoice_id=invoice_id, decline=decline)
     return suspended
+
+
+# The billing contact hears of failed payments once per account per billing run: the run
+# collects them (one_email_per_account) and sends one email each at its end; a failure outside
+# a run (a renewal Pay now started) is told at once.
+_notices: ContextVar[dict | None] = ContextVar("dunning_notices", default=None)
+
+
+def notify_payment_failed(*, account_id: int, invoice_id: int, decline: str) -> None:
+    """In the transaction that records the failure: told once it commits."""
+    notices = _notices.get()
+    if notices is None:
+        transaction.on_commit(
+            lambda: send_payment_failed_email.enqueue(account_id, [[invoice_id, decline]])
+        )
+    else:
+        transaction.on_commit(
+            lambda: notices.setdefault(account_id, []).append([invoice_id, decline])
+        )
+
+
+@contextmanager
+def one_email_per_account():
+    """While the run renews and retries: its failures are told in one email per account."""
+    notices: dict[int, list] = {}
+    token = _notices.set(notices)
+    try:
+        yield
+    finally:
+        _notices.reset(token)
+        # After the failures' own commits (registered last, so it runs last).
+        transaction.on_commit(lambda: _send_each(notices))
+
+
+def _send_each(notices: dict[int, list]) -> None:
+    for account_id, failures in notices.items():
+        send_payment_failed_email.enqueue(account_id, failures)

@@ -20,8 +20,8 @@ from django.db import transaction
 from billing_center import locks
 from billing_center.claims import each_claimed
 from checkout.billing import BillingDetails
-from checkout.billing_run.dunning import next_retry_after
-from checkout.emails import send_payment_failed_email, send_renewal_receipt_email
+from checkout.billing_run.dunning import next_retry_after, notify_payment_failed
+from checkout.emails import send_renewal_receipt_email
 from checkout.models import Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
 from checkout.orders import write_order
 from checkout.payments.money_path import Payment, PaymentFlow, Written, complete, take_payment
@@ -212,8 +212,8 @@ class RenewalPayment(PaymentFlow):
         if order.invoice.status == InvoiceStatus.OPEN:
             _start_dunning(order.invoice, subscription, self.today)
             decline = self.decline or "card_declined"
-            transaction.on_commit(
-                lambda: send_payment_failed_email.enqueue(order.invoice.pk, decline)
+            notify_payment_failed(
+                account_id=account.pk, invoice_id=order.invoice.pk, decline=decline
             )
             return Written(result=Outcome.DECLINED, order=order)
         transaction.on_commit(lambda: send_renewal_receipt_email.enqueue(order.pk))

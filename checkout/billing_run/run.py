@@ -9,7 +9,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from checkout.billing_run.dunning import DunningReport, retry_open_invoices
+from checkout.billing_run.dunning import DunningReport, one_email_per_account, retry_open_invoices
 from checkout.billing_run.renewals import RenewalReport, renew_due_subscriptions
 from checkout.payments.reconciliation import Reconciliation, reconcile_payments
 from subscriptions import lifecycle
@@ -50,9 +50,11 @@ def run_billing(
     report.subscriptions_ended = lifecycle.end_canceled_subscriptions(
         today=today, batch_size=batch_size
     )
-    report.renewals = renew_due_subscriptions(
-        today=today, batch_size=batch_size, on_progress=on_progress
-    )
-    report.dunning = retry_open_invoices(today=today, batch_size=batch_size)
+    # A billing contact hears of this run's failed payments once: one email per account.
+    with one_email_per_account():
+        report.renewals = renew_due_subscriptions(
+            today=today, batch_size=batch_size, on_progress=on_progress
+        )
+        report.dunning = retry_open_invoices(today=today, batch_size=batch_size)
     report.reconciliation = reconcile_payments()
     return report

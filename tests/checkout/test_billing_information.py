@@ -235,7 +235,7 @@ class TestInvoiceEmailsCopy:
         assert (failed.to, failed.cc) == ([billing_contact.email], ["ap@acme.test"])
         mail.outbox.clear()
         send_order_confirmation_email.call(invoice.order_id)
-        send_payment_failed_email.call(invoice.pk, "card_declined")
+        send_payment_failed_email.call(account.pk, [[invoice.pk, "card_declined"]])
         assert [m.cc for m in mail.outbox] == [["ap@acme.test"], ["ap@acme.test"]]
 
     def test_no_recipients_no_cc(

@@ -660,3 +660,87 @@ class TestDunningScheduleFromTheLastAttempt:
         subscription.refresh_from_db()
         assert (invoice.retries_done, invoice.next_retry_on) == (3, None)
         assert subscription.status == SubscriptionStatus.UNPAID
+
+
+class TestPayingBackASuspendedSubscription:
+    """SPEC "D. Around the flows": suspended periods are never charged. Monthly, declined on
+    Dec 3, suspended Dec 10, paid back on Apr 1: the paid invoice covers Dec 3 – Jan 3, then a
+    new period starts on Apr 1 (charged then, the anchor moves there) — not Jan, Feb and Mar."""
+
+    def test_paid_after_its_period_ended_it_starts_again_on_the_day_of_payment(
+        self, account, declining_card, client, django_capture_on_commit_callbacks
+    ):
+        subscription = subscription_of(account, start=date(2026, 11, 3))
+        for day in (date(2026, 12, 3), date(2026, 12, 6), date(2026, 12, 8), date(2026, 12, 10)):
+            run_billing(today=day)
+        subscription.refresh_from_db()
+        assert subscription.status == SubscriptionStatus.UNPAID
+        invoice = Invoice.objects.get(status=InvoiceStatus.OPEN)
+        run_billing(today=date(2027, 3, 15))  # suspended: never renewed
+        assert Order.objects.count() == 1
+
+        visa = PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_back")
+        with (
+            time_machine.travel(datetime(2027, 4, 1, 10, tzinfo=DUBLIN)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            client.force_login(account.memberships.get(role=Role.BILLING_CONTACT).user)
+            response = client.post(
+                reverse("checkout:pay_invoice", args=[invoice.number]), {"payment": str(visa.pk)}
+            )
+        assert response.status_code == 302, response.content.decode()[:3000]
+        assert response.url == reverse("checkout:invoice_detail", args=[invoice.number])
+        invoice.refresh_from_db()
+        subscription.refresh_from_db()
+        assert invoice.status == InvoiceStatus.PAID
+        # The new period from the day of payment, renewed at once on the default card (the
+        # 0341 card declines it: a new open invoice for Apr 1 – May 1, not for Jan – Mar).
+        periods = sorted(Order.objects.values_list("lines__period_start", "lines__period_end"))
+        assert periods == [
+            (date(2026, 12, 3), date(2027, 1, 3)),
+            (date(2027, 4, 1), date(2027, 5, 1)),
+        ]
+        assert subscription.billing_anchor_day == 1
+        run_billing(today=date(2027, 4, 2))
+        assert Order.objects.count() == 2  # nothing more
+
+    def test_paid_before_its_period_ended_it_keeps_that_period(self, account, declining_card):
+        from checkout.invoices.payments import pay_invoice
+
+        subscription = subscription_of(account, start=date(2026, 11, 3), cycle=BillingCycle.ANNUAL)
+        subscription.current_period_start = date(2025, 12, 3)
+        subscription.current_period_end = date(2026, 12, 3)
+        subscription.save()
+        for day in (date(2026, 12, 3), date(2026, 12, 6), date(2026, 12, 8), date(2026, 12, 10)):
+            run_billing(today=day)
+        subscription.refresh_from_db()
+        assert subscription.status == SubscriptionStatus.UNPAID
+        visa = PaymentMethodFactory(account=account, gateway_token="tok_sandbox_ok_back")
+        with time_machine.travel(datetime(2027, 2, 1, 10, tzinfo=DUBLIN)):
+            pay_invoice(invoice=Invoice.objects.get(), actor=None, payment_method=visa)
+        subscription.refresh_from_db()
+        assert subscription.status == SubscriptionStatus.ACTIVE
+        assert (subscription.current_period_start, subscription.current_period_end) == (
+            date(2026, 12, 3),
+            date(2027, 12, 3),
+        )
+
+
+def test_one_dunning_email_per_account_per_run_lists_every_open_invoice(
+    account, declining_card, django_capture_on_commit_callbacks
+):
+    """Two subscriptions declined the same day used to send two emails on every run (8 in 7
+    days); now each run sends one, listing both invoices, in the account's language."""
+    subscription_of(account, start=date(2026, 10, 22))
+    subscription_of(account, start=date(2026, 10, 22))
+    days = [date(2026, 11, 22), date(2026, 11, 25), date(2026, 11, 27), date(2026, 11, 29)]
+    for day in days:
+        with django_capture_on_commit_callbacks(execute=True):
+            run_billing(today=day)
+    numbers = list(Invoice.objects.order_by("pk").values_list("number", flat=True))
+    assert len(numbers) == 2
+    assert len(mail.outbox) == len(days)  # one per run, not one per invoice
+    for email in mail.outbox:
+        assert all(number in email.body for number in numbers)
+        assert "Paiement en retard\u202f: 2 factures sont ouvertes" in email.subject
+        assert "declined" not in email.body  # the reasons are in French too
