@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from checkout.billing_run.dunning import DunningReport, one_email_per_account, retry_open_invoices
 from checkout.billing_run.renewals import RenewalReport, renew_due_subscriptions
+from checkout.payments.attempts import remembering_opened_attempts
 from checkout.payments.reconciliation import Reconciliation, reconcile_payments
 from subscriptions import lifecycle
 
@@ -24,6 +25,8 @@ class BillingRunReport:
     renewals: RenewalReport = field(default_factory=RenewalReport)
     dunning: DunningReport = field(default_factory=DunningReport)
     reconciliation: Reconciliation | None = None
+    # Payments this run opened whose outcome is still not known when it ends.
+    payments_left_open: int = 0
 
     def lines(self) -> list[str]:
         return [
@@ -33,6 +36,7 @@ class BillingRunReport:
             f"  renewals: {self.renewals}",
             f"  open invoices retried: {self.dunning}",
             f"  payments reconciled: {self.reconciliation}",
+            f"  payments of this run still open: {self.payments_left_open}",
         ]
 
     def __str__(self):
@@ -51,10 +55,12 @@ def run_billing(
         today=today, batch_size=batch_size
     )
     # A billing contact hears of this run's failed payments once: one email per account.
-    with one_email_per_account():
+    with one_email_per_account(), remembering_opened_attempts() as opened:
         report.renewals = renew_due_subscriptions(
             today=today, batch_size=batch_size, on_progress=on_progress
         )
         report.dunning = retry_open_invoices(today=today, batch_size=batch_size)
-    report.reconciliation = reconcile_payments()
+    # The run settles the payments it opened before it reports (their age notwithstanding).
+    report.reconciliation = reconcile_payments(opened_by=opened)
+    report.payments_left_open = len(set(opened) & set(report.reconciliation.still_open_ids))
     return report

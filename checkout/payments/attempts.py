@@ -10,6 +10,8 @@ it back.
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -98,6 +100,7 @@ def open_attempt(
         unused_capture = attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None
         if attempt.status == AttemptStatus.PENDING or unused_capture:
             if attempt.amount == amount:
+                _remember(attempt)
                 return attempt
             if attempt.status == AttemptStatus.PENDING:
                 # Settle it first: another amount cannot share its idempotency key.
@@ -118,7 +121,29 @@ def open_attempt(
         **pays,
     )
     attempt.opened_now = True  # this request charges it (see pay)
+    _remember(attempt)
     return attempt
+
+
+# The attempts a billing run opens (or takes up again), so that its own reconciliation settles
+# them at its end rather than leaving them to the next run (they are nobody else's to charge).
+_opened: ContextVar[list[int] | None] = ContextVar("opened_attempts", default=None)
+
+
+def _remember(attempt: PaymentAttempt) -> None:
+    opened = _opened.get()
+    if opened is not None:
+        opened.append(attempt.pk)
+
+
+@contextmanager
+def remembering_opened_attempts():
+    opened: list[int] = []
+    token = _opened.set(opened)
+    try:
+        yield opened
+    finally:
+        _opened.reset(token)
 
 
 def return_url(attempt: PaymentAttempt) -> str:

@@ -4,7 +4,7 @@ what it paid for or gives it back. `manage.py reconcile_payments`, its task and 
 run call `reconcile_payments`; the page a customer waits on calls `settle`."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db.models import Q
@@ -28,6 +28,7 @@ class Reconciliation:
     refunded: int = 0
     failed: int = 0
     still_open: int = 0
+    still_open_ids: list[int] = field(default_factory=list)
 
     def __str__(self):
         return (
@@ -36,14 +37,18 @@ class Reconciliation:
         )
 
 
-def reconcile_payments() -> Reconciliation:
+def reconcile_payments(*, opened_by: list[int] | None = None) -> Reconciliation:
     """Every attempt left pending, or captured without an order, past the in-flight window:
     ask the gateway, then complete what it paid for or refund it. Idempotent; safe to run at
     any time, by several workers (each attempt is handled under a lease). An attempt waiting
-    for its customer's authentication stays open until the gateway says how it ended."""
+    for its customer's authentication stays open until the gateway says how it ended.
+
+    `opened_by`: the attempts the caller itself opened (a billing run, done with them), settled
+    whatever their age — nobody else is still charging them."""
     report = Reconciliation()
     cutoff = timezone.now() - attempts.in_flight_window()
-    stale = PaymentAttempt.objects.filter(created_at__lt=cutoff).filter(
+    ours = Q(pk__in=opened_by) if opened_by else Q(pk__in=[])
+    stale = PaymentAttempt.objects.filter(Q(created_at__lt=cutoff) | ours).filter(
         status__in=[AttemptStatus.PENDING, AttemptStatus.CAPTURED], order__isnull=True
     )
     for pk in stale.order_by("pk").values_list("pk", flat=True):
@@ -52,6 +57,7 @@ def reconcile_payments() -> Reconciliation:
         except Exception:
             logger.exception("Reconciling payment attempt %s failed", pk)
             report.still_open += 1
+            report.still_open_ids.append(pk)
     return report
 
 
@@ -88,6 +94,7 @@ def _reconcile_claimed(attempt: PaymentAttempt, report: Reconciliation) -> None:
         attempt.refresh_from_db()
         if attempt.status == AttemptStatus.PENDING:
             report.still_open += 1  # the gateway cannot tell yet, or the customer may still act
+            report.still_open_ids.append(attempt.pk)
             return
         report.settled += 1
         if attempt.status in (AttemptStatus.FAILED, AttemptStatus.DECLINED):
@@ -103,3 +110,4 @@ def _reconcile_claimed(attempt: PaymentAttempt, report: Reconciliation) -> None:
         report.refunded += 1
     elif attempt.status == AttemptStatus.CAPTURED:
         report.still_open += 1  # the refund failed: next run
+        report.still_open_ids.append(attempt.pk)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django.utils import translation
@@ -744,3 +744,37 @@ def test_one_dunning_email_per_account_per_run_lists_every_open_invoice(
         assert all(number in email.body for number in numbers)
         assert "Paiement en retard\u202f: 2 factures sont ouvertes" in email.subject
         assert "declined" not in email.body  # the reasons are in French too
+
+
+class TestTheRunSettlesItsOwnPayments:
+    """A run whose charges time out after capturing, with lookups unavailable, used to end
+    with every charge captured without an order and print "0 still open": its reconciliation
+    skipped attempts younger than the in-flight window, its own included."""
+
+    def test_what_it_cannot_settle_is_reported_and_the_command_fails(self, account, visa, settings):
+        settings.PAYMENT_IN_FLIGHT_SECONDS = 120  # as in production
+        settings.PAYMENT_WAIT_SECONDS = 0
+        for _ in range(3):
+            subscription_of(account, start=date(2026, 10, 22))
+        settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture", "lookup_unavailable"]
+        report = run_billing(today=date(2026, 11, 22))
+        assert report.renewals.counts == {"pending": 3}
+        assert report.payments_left_open == 3
+        assert "payments of this run still open: 3" in str(report)
+        with pytest.raises(CommandError, match="3 payments of this run are still open"):
+            call_command("run_billing", "--today", "2026-11-22", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+        settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture"]  # lookups answer again
+        report = run_billing(today=date(2026, 11, 22))
+        assert report.payments_left_open == 0
+        assert Order.objects.count() == 3  # each captured charge got its renewal, once
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 3
+
+    def test_with_lookups_working_it_settles_at_once(self, account, visa, settings):
+        settings.PAYMENT_IN_FLIGHT_SECONDS = 120
+        settings.PAYMENT_WAIT_SECONDS = 0
+        subscription_of(account, start=date(2026, 10, 22))
+        settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture"]
+        report = run_billing(today=date(2026, 11, 22))
+        assert report.payments_left_open == 0
+        assert Order.objects.count() == 1
