@@ -214,12 +214,13 @@ class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "current_period_end",
         "trial_end",
     ]
-    list_filter = ["status", "cycle", "product", "account__portal"]
-    search_fields = ["account__name", "product__name", "plan__name"]
+    list_filter = ["status", "cycle", "product", "account__portal", "cancel_reason"]
+    search_fields = ["account__name", "product__name", "plan__name", "cancel_reason_text"]
     list_select_related = ["account", "product", "plan__product"]
     autocomplete_fields = ["account"]
     date_hierarchy = "current_period_end"
-    readonly_fields = ["created_at"]
+    # Why the billing contact canceled is theirs to say: staff read it.
+    readonly_fields = ["created_at", "cancel_reason", "cancel_reason_text"]
     inlines = [SeatAssignmentInline]
 
     def get_queryset(self, request):

@@ -115,9 +115,12 @@ def expire_trials(*, today: date, batch_size: int = 200) -> int:
 CANCELABLE = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
 
 
-def cancel_at_period_end(*, subscription: Subscription, actor: User | None) -> Subscription:
+def cancel_at_period_end(
+    *, subscription: Subscription, actor: User | None, reason: str = "", comment: str = ""
+) -> Subscription:
     """The billing contact cancels: the subscription runs to the end of its period, then ends;
-    it is not renewed. Resumable until then."""
+    it is not renewed. Resumable until then. `reason` (a CancelReason, optional) and its
+    `comment` are kept for staff."""
     with transaction.atomic():
         subscription = _locked(subscription.pk)
         if subscription.account.is_corporate:
@@ -130,7 +133,16 @@ def cancel_at_period_end(*, subscription: Subscription, actor: User | None) -> S
             return subscription
         subscription.cancel_at_period_end = True
         subscription.canceled_at = timezone.now()
-        subscription.save(update_fields=["cancel_at_period_end", "canceled_at"])
+        subscription.cancel_reason = reason
+        subscription.cancel_reason_text = comment.strip()[:500]
+        subscription.save(
+            update_fields=[
+                "cancel_at_period_end",
+                "canceled_at",
+                "cancel_reason",
+                "cancel_reason_text",
+            ]
+        )
         record_audit_event(
             actor=actor,
             account=subscription.account,

@@ -150,6 +150,16 @@ USABLE_STATUSES = (
 )
 
 
+class CancelReason(models.TextChoices):
+    """Why a billing contact cancels (optional; staff read them in the admin)."""
+
+    TOO_EXPENSIVE = "too_expensive", _("Too expensive")
+    MISSING_FEATURES = "missing_features", _("Missing features")
+    SWITCHING = "switching", _("Switching to another product")
+    NOT_USED = "not_used", _("Not used enough")
+    OTHER = "other", _("Other")
+
+
 class Subscription(models.Model):
     # The statuses of a subscription that still holds its product (billing_center.locks reads
     # them from here: the kernel does not import this app).
@@ -189,6 +199,11 @@ class Subscription(models.Model):
     # keeps it, clipped to the month's length (subscriptions.periods).
     billing_anchor_day = models.PositiveSmallIntegerField(_("billing day"), null=True, blank=True)
     trial_end = models.DateField(_("trial end"), null=True, blank=True)
+    # Why the billing contact canceled (optional), kept for staff.
+    cancel_reason = models.CharField(
+        _("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True
+    )
+    cancel_reason_text = models.CharField(_("cancellation comment"), max_length=500, blank=True)
     # Canceled by the billing contact: it ends at current_period_end and is not renewed.
     cancel_at_period_end = models.BooleanField(_("cancels at period end"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -232,6 +247,10 @@ class Subscription(models.Model):
                 condition=Q(billing_anchor_day__isnull=True)
                 | Q(billing_anchor_day__gte=1, billing_anchor_day__lte=31),
                 name="subscription_anchor_day_of_a_month",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancel_reason__in=["", *CancelReason.values]),
+                name="subscription_cancel_reason_valid",
             ),
         ]
 

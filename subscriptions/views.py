@@ -9,7 +9,7 @@ from billing_center.access import billing_contact_required, get_for_account
 from billing_center.activity import describe_events
 from subscriptions import lifecycle, selectors, services
 from subscriptions.activity import credit_entry_description
-from subscriptions.forms import InviteForm, SeatUserForm
+from subscriptions.forms import CancelForm, InviteForm, SeatUserForm
 
 
 @require_GET
@@ -183,9 +183,19 @@ def cancel_subscription(request, pk: int):
     subscription = get_for_account(
         selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
     )
+    form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
+        if not form.is_valid():
+            return render(
+                request, "subscriptions/cancel.html", {"subscription": subscription, "form": form}
+            )
         try:
-            lifecycle.cancel_at_period_end(subscription=subscription, actor=request.user)
+            lifecycle.cancel_at_period_end(
+                subscription=subscription,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+            )
         except lifecycle.LifecycleError as error:
             messages.error(request, error.message)
         else:
@@ -198,7 +208,9 @@ def cancel_subscription(request, pk: int):
                 },
             )
         return redirect("subscriptions:subscription_detail", pk=subscription.pk)
-    return render(request, "subscriptions/cancel.html", {"subscription": subscription})
+    return render(
+        request, "subscriptions/cancel.html", {"subscription": subscription, "form": form}
+    )
 
 
 @require_POST

@@ -166,3 +166,58 @@ class TestSubscriptionDetail:
         # cart item count and whether the account has quotes (navigation)
         with django_assert_num_queries(7):
             contact_client.get(detail_url(subscription))
+
+
+class TestCancellationReason:
+    """Cancel subscription asks why (optional); staff read the answer in the admin."""
+
+    @pytest.fixture
+    def subscription(self, account):
+        from tests.factories import SubscriptionFactory
+
+        return SubscriptionFactory(account=account)
+
+    def test_the_reason_and_comment_are_kept(self, contact_client, subscription):
+        url = reverse("subscriptions:cancel", args=[subscription.pk])
+        page = contact_client.get(url).content.decode()
+        assert "Too expensive" in page
+        assert "Switching to another product" in page
+        response = contact_client.post(
+            url, {"reason": "too_expensive", "comment": "  Our budget was cut.  "}
+        )
+        assert response.status_code == 302
+        subscription.refresh_from_db()
+        assert subscription.cancel_at_period_end
+        assert (subscription.cancel_reason, subscription.cancel_reason_text) == (
+            "too_expensive",
+            "Our budget was cut.",
+        )
+
+    def test_no_reason_is_fine(self, contact_client, subscription):
+        contact_client.post(reverse("subscriptions:cancel", args=[subscription.pk]), {})
+        subscription.refresh_from_db()
+        assert subscription.cancel_at_period_end
+        assert subscription.cancel_reason == ""
+
+    def test_a_made_up_reason_is_refused_and_changes_nothing(self, contact_client, subscription):
+        response = contact_client.post(
+            reverse("subscriptions:cancel", args=[subscription.pk]), {"reason": "hacked"}
+        )
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+        subscription.refresh_from_db()
+        assert not subscription.cancel_at_period_end
+
+    def test_staff_see_it_and_can_filter_by_it(self, admin_client, subscription):
+        subscription.cancel_reason = "not_used"
+        subscription.cancel_reason_text = "Nobody logged in"
+        subscription.save()
+        page = admin_client.get(
+            reverse("admin:subscriptions_subscription_change", args=[subscription.pk])
+        ).content.decode()
+        assert "Not used enough" in page
+        assert "Nobody logged in" in page
+        listing = admin_client.get(
+            reverse("admin:subscriptions_subscription_changelist"), {"cancel_reason": "not_used"}
+        )
+        assert listing.status_code == 200
