@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import Country
 
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, AuditEvent, User
@@ -42,6 +43,33 @@ def country_column(field: str, description):
         return getattr(obj, field).name
 
     return column
+
+
+def countries_in_use(field: str, title):
+    """A changelist filter with the countries the rows have, not all ~250 of the world."""
+
+    class CountriesInUse(admin.SimpleListFilter):
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            codes = (
+                model_admin.get_queryset(request)
+                .order_by()
+                .values_list(field, flat=True)
+                .distinct()
+            )
+            return sorted(
+                ((code, Country(code).name) for code in codes if code),
+                key=lambda choice: str(choice[1]),
+            )
+
+        def queryset(self, request, queryset):
+            if self.value():
+                return queryset.filter(**{field: self.value()})
+            return queryset
+
+    CountriesInUse.title = title
+    return CountriesInUse
 
 
 class AuditedAdminMixin:

@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin, country_column
+from billing_center.admin import AuditedAdminMixin, countries_in_use, country_column
 from checkout.invoices.payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
     Invoice,
@@ -14,6 +15,7 @@ from checkout.models import (
     VatRate,
 )
 from checkout.payments.attempts import PaymentFailed, PaymentPending
+from checkout.payments.cards import set_default_payment_method
 from checkout.payments.gateway import PaymentDeclined
 from subscriptions.admin import AccountAdmin
 from subscriptions.models import Account
@@ -42,6 +44,34 @@ CARD_READONLY_FIELDS = [
 ]
 
 
+class PaymentMethodAdminForm(forms.ModelForm):
+    """Staff choose the default card as billing contacts do: never a removed card, nor one only
+    entered for a payment that did not go through."""
+
+    class Meta:
+        model = PaymentMethod
+        fields = ["cardholder_name", "is_default"]
+
+    def clean_is_default(self):
+        is_default = self.cleaned_data["is_default"]
+        card = self.instance
+        if is_default and (card.removed_at is not None or not card.saved):
+            raise forms.ValidationError(_("A removed card cannot be the default card."))
+        return is_default
+
+
+class PaymentMethodFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        defaults = [
+            form
+            for form in self.forms
+            if form.cleaned_data.get("is_default") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(defaults) > 1:
+            raise forms.ValidationError(_("An account has one default payment method."))
+
+
 @admin.register(PaymentMethod)
 class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -58,10 +88,20 @@ class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ["account"]
     fields = ["account", *CARD_FIELDS]
     readonly_fields = ["account", *CARD_READONLY_FIELDS]
+    form = PaymentMethodAdminForm
 
     def has_add_permission(self, request):
         # A card only comes from the gateway (a token); staff cannot type one in.
         return False
+
+    def save_model(self, request, obj, form, change):
+        # The default moves through the service (the other default is unset, audited).
+        if "is_default" in form.changed_data and obj.is_default:
+            obj.is_default = False
+            super().save_model(request, obj, form, change)
+            set_default_payment_method(payment_method=obj, actor=request.user)
+            return
+        super().save_model(request, obj, form, change)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -138,7 +178,12 @@ class InvoiceAdmin(ReadOnlyAdmin):
         "order",
         "corrects",
     ]
-    list_filter = ["kind", "status", "year", "buyer_country"]
+    list_filter = [
+        "kind",
+        "status",
+        "year",
+        countries_in_use("buyer_country", _("buyer country")),
+    ]
     actions = ["retry_payment", "void"]
 
     @admin.action(description=_("Retry the payment of the open invoices now (default card)"))
@@ -218,6 +263,8 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
 
 class PaymentMethodInline(admin.TabularInline):
     model = PaymentMethod
+    form = PaymentMethodAdminForm
+    formset = PaymentMethodFormSet
     extra = 0
     fields = CARD_FIELDS
     readonly_fields = CARD_READONLY_FIELDS

@@ -99,7 +99,9 @@ class QuoteLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["quote", "product"], name="quote_line_one_per_product"),
             models.CheckConstraint(
-                condition=Q(added_seats__gte=1), name="quote_line_seats_positive"
+                condition=Q(added_seats__gte=1),
+                name="quote_line_seats_positive",
+                violation_error_message=_("Add at least one seat."),
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gte=F("period_start")), name="quote_line_period_valid"

@@ -5,8 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin, country_column
+from billing_center.admin import AuditedAdminMixin, countries_in_use, country_column
 from billing_center.money import format_money
+from subscriptions import services
 from subscriptions.activity import credit_entry_description
 from subscriptions.models import (
     Account,
@@ -88,7 +89,13 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "credit_balance_display",
         "subscription_count",
     ]
-    list_filter = ["portal", "self_service_enabled", "currency", "language", "country"]
+    list_filter = [
+        "portal",
+        "self_service_enabled",
+        "currency",
+        "language",
+        countries_in_use("country", _("country")),
+    ]
     search_fields = ["name", "vat_number", "memberships__user__email"]
     # checkout.admin adds the account's saved cards (checkout owns payment methods).
     inlines = [MembershipInline, SubscriptionInline]
@@ -231,8 +238,26 @@ class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return f"{subscription.assigned_total} / {subscription.seat_count}"
 
 
+class SeatAssignmentAdminForm(forms.ModelForm):
+    """A seat given from its own admin page follows the billing contacts' rule: a user of the
+    account, a live subscription, never more seats given than it has."""
+
+    class Meta:
+        model = SeatAssignment
+        fields = ["subscription", "user"]
+
+    def clean(self):
+        cleaned = super().clean()
+        subscription, user = cleaned.get("subscription"), cleaned.get("user")
+        if subscription is not None and user is not None:
+            problem = services.seat_assignment_problem(subscription=subscription, user=user)
+            if problem:
+                raise forms.ValidationError(problem)
+        return cleaned
+
+
 @admin.register(SeatAssignment)
-class SeatAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SeatAssignmentAdmin(admin.ModelAdmin):
     list_display = ["user", "subscription", "assigned_at"]
     list_filter = ["subscription__product"]
     search_fields = ["user__email", "subscription__account__name"]
@@ -243,6 +268,26 @@ class SeatAssignmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "subscription__plan",
     ]
     autocomplete_fields = ["user", "subscription"]
+    form = SeatAssignmentAdminForm
+
+    def has_change_permission(self, request, obj=None):
+        # A seat is given or taken back (add, delete), as on the seats page; not moved.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: the account's lock, the seat rule again, the audit event.
+        assignment = services.assign_seat(
+            subscription=obj.subscription, user=obj.user, actor=request.user
+        )
+        obj.pk = assignment.pk
+        obj.assigned_at = assignment.assigned_at
+
+    def delete_model(self, request, obj):
+        services.unassign_seat(subscription=obj.subscription, user=obj.user, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("subscription", "user"):
+            self.delete_model(request, obj)
 
 
 @admin.register(Trial)

@@ -134,29 +134,35 @@ def _lock_subscription(subscription: Subscription) -> Subscription:
     return locks.lock_subscription(subscription.pk)
 
 
+def seat_assignment_problem(*, subscription: Subscription, user: User) -> str | None:
+    """Why this user cannot get a seat of this subscription now, or None (the seats page, the
+    admin and assign_seat under its lock all ask this)."""
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None or membership.account_id != subscription.account_id:
+        return _("Only users of your account can get a seat.")
+    if not subscription.seats_usable:
+        if subscription.is_live:
+            return _("This subscription is suspended until its invoice is paid.")
+        return _("This subscription has ended.")
+    if subscription.seat_assignments.filter(user=user).exists():
+        return _("%(user)s already has a seat.") % {"user": user.email}
+    if subscription.seat_assignments.count() >= subscription.seat_count:
+        return ngettext(
+            "The %(count)s seat is assigned: unassign it or add seats first.",
+            "All %(count)s seats are assigned: unassign one or add seats first.",
+            subscription.seat_count,
+        ) % {"count": subscription.seat_count}
+    return None
+
+
 @transaction.atomic
 def assign_seat(*, subscription: Subscription, user: User, actor: User | None) -> SeatAssignment:
     """Give one seat to a user of the account; never more seats than the subscription has."""
     subscription = _lock_subscription(subscription)
-    membership = Membership.objects.filter(user=user).first()
-    if membership is None or membership.account_id != subscription.account_id:
-        raise SubscriptionError(_("Only users of your account can get a seat."))
-    if not subscription.seats_usable:
-        if subscription.is_live:
-            raise SubscriptionError(_("This subscription is suspended until its invoice is paid."))
-        raise SubscriptionError(_("This subscription has ended."))
-    if subscription.seat_assignments.filter(user=user).exists():
-        raise SubscriptionError(_("%(user)s already has a seat.") % {"user": user.email})
+    problem = seat_assignment_problem(subscription=subscription, user=user)
+    if problem:
+        raise SubscriptionError(problem)
     assigned = subscription.seat_assignments.count()
-    if assigned >= subscription.seat_count:
-        raise SubscriptionError(
-            ngettext(
-                "The %(count)s seat is assigned: unassign it or add seats first.",
-                "All %(count)s seats are assigned: unassign one or add seats first.",
-                subscription.seat_count,
-            )
-            % {"count": subscription.seat_count}
-        )
     assignment = SeatAssignment.objects.create(subscription=subscription, user=user)
     record_audit_event(
         actor=actor,

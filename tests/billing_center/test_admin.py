@@ -250,3 +250,74 @@ def test_staff_cannot_give_more_seats_than_the_subscription_has(admin_client):
     assert response.status_code == 200
     assert "give at most 1" in response.content.decode()
     assert not subscription.seat_assignments.exists()
+
+
+class TestStaffFollowTheRules:
+    """Staff change data through the same rules as billing contacts; a refusal is a message on
+    the form, never a server error or a raw constraint name (issue 18)."""
+
+    def test_a_removed_card_cannot_become_the_default(self, admin_client):
+        from django.utils import timezone
+
+        from checkout.models import PaymentMethod
+        from tests.factories import PaymentMethodFactory
+
+        card = PaymentMethodFactory(removed_at=timezone.now())
+        url = reverse("admin:checkout_paymentmethod_change", args=[card.pk])
+        response = admin_client.post(url, {"cardholder_name": "X", "is_default": "on"})
+        assert response.status_code == 200
+        assert "A removed card cannot be the default card." in response.content.decode()
+        assert not PaymentMethod.objects.get(pk=card.pk).is_default
+
+    def test_making_a_card_the_default_moves_the_default(self, admin_client):
+        from checkout.models import PaymentMethod
+        from tests.factories import AccountFactory, PaymentMethodFactory
+
+        account = AccountFactory()
+        first = PaymentMethodFactory(account=account, is_default=True)
+        second = PaymentMethodFactory(account=account)
+        url = reverse("admin:checkout_paymentmethod_change", args=[second.pk])
+        response = admin_client.post(url, {"cardholder_name": "Y", "is_default": "on"})
+        assert response.status_code == 302
+        assert list(
+            PaymentMethod.objects.filter(account=account, is_default=True).values_list(
+                "pk", flat=True
+            )
+        ) == [second.pk]
+        assert PaymentMethod.objects.get(pk=first.pk).is_default is False
+
+    def test_the_seat_rule_holds_on_the_seat_assignment_page(self, admin_client):
+        from subscriptions.models import Role, SeatAssignment
+        from tests.factories import MembershipFactory, SubscriptionFactory
+
+        subscription = SubscriptionFactory(seat_count=1)
+        people = [
+            MembershipFactory(account=subscription.account, role=Role.MEMBER).user for _ in range(2)
+        ]
+        url = reverse("admin:subscriptions_seatassignment_add")
+        first = admin_client.post(url, {"subscription": subscription.pk, "user": people[0].pk})
+        assert first.status_code == 302
+        second = admin_client.post(url, {"subscription": subscription.pk, "user": people[1].pk})
+        assert second.status_code == 200
+        assert "The 1 seat is assigned" in second.content.decode()
+        assert SeatAssignment.objects.filter(subscription=subscription).count() == 1
+        assert AuditEvent.objects.filter(action=AuditAction.SEAT_ASSIGNED).count() == 1
+
+    def test_a_quote_line_of_no_seats_says_so(self):
+        from corporate_portal.models import QuoteLine
+
+        constraint = next(
+            c for c in QuoteLine._meta.constraints if c.name == "quote_line_seats_positive"
+        )
+        assert str(constraint.violation_error_message) == "Add at least one seat."
+
+    def test_the_country_filters_list_the_countries_in_use(self, admin_client):
+        from tests.factories import AccountFactory
+
+        AccountFactory(country="FR")
+        AccountFactory(country="IT")
+        page = admin_client.get(reverse("admin:subscriptions_account_changelist")).content.decode()
+        assert "?country=FR" in page
+        assert "?country=IT" in page
+        assert "?country=DE" not in page
+        assert admin_client.get(reverse("admin:checkout_invoice_changelist")).status_code == 200
