@@ -247,6 +247,9 @@ PAYMENT_GATEWAY = os.environ.get(
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
 # How long a second submit of the same payment waits for the first one's answer.
 PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
+# How long a billing run waits for rows another run holds (leases of a run that died run out
+# within billing_center.claims.DEFAULT_LEASE) before it reports them and exits non-zero.
+BILLING_RUN_WAIT_SECONDS = int(os.environ.get("BILLING_RUN_WAIT_SECONDS", "360"))
 # The billing lifecycle (checkout.billing_run.run): a declined renewal is retried this many days
 # after the first failure, then the subscription is suspended; trials are reminded this many
 # days before they end.

@@ -23,3 +23,4 @@ LANGUAGE_CODE = "en"
 # Serve static files from the app folders: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+BILLING_RUN_WAIT_SECONDS = 0  # tests that wait for another run say so

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from billing_center.claims import each_claimed
+from billing_center.claims import ClaimedBatches
 from checkout.emails import send_payment_failed_email
 from checkout.invoices.payments import InvoicePayment, locked_invoice, subscriptions_of
 from checkout.models import Invoice, InvoiceStatus
@@ -25,6 +25,7 @@ class DunningReport:
     failed: int = 0
     suspended: int = 0
     waiting: int = 0
+    left_behind: int = 0  # due, but held by another run past the wait
 
     def record(self, suspended: bool) -> None:
         """One more failed retry (the last one suspends)."""
@@ -43,9 +44,16 @@ def retry_open_invoices(*, today: date, batch_size: int = 200) -> DunningReport:
     it along the schedule, the last one suspends the subscription. Each step emails."""
     report = DunningReport()
     due = Invoice.objects.filter(status=InvoiceStatus.OPEN, next_retry_on__lte=today)
-    for pks in each_claimed(due, lease_field="dunning_lease_until", batch_size=batch_size):
+    batches = ClaimedBatches(
+        due,
+        lease_field="dunning_lease_until",
+        batch_size=batch_size,
+        wait=timedelta(seconds=settings.BILLING_RUN_WAIT_SECONDS),
+    )
+    for pks in batches:
         for pk in pks:
             _retry(pk, today, report)
+    report.left_behind = batches.left_behind
     return report
 
 

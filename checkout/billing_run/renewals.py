@@ -13,12 +13,13 @@ period missed, in order.
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from billing_center import locks
-from billing_center.claims import each_claimed
+from billing_center.claims import ClaimedBatches
 from checkout.billing import BillingDetails
 from checkout.billing_run.dunning import next_retry_after, notify_payment_failed
 from checkout.emails import send_renewal_receipt_email
@@ -43,6 +44,8 @@ class Outcome:
 class RenewalReport:
     counts: dict[str, int] = field(default_factory=dict)
     subscriptions: int = 0
+    # Due, but held by another run past the wait: not renewed by this run.
+    left_behind: int = 0
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] = self.counts.get(outcome, 0) + 1
@@ -53,7 +56,8 @@ class RenewalReport:
 
     def __str__(self):
         parts = ", ".join(f"{n} {name}" for name, n in sorted(self.counts.items()))
-        return f"{self.subscriptions} subscriptions due: {parts or 'nothing to renew'}"
+        left = f"; {self.left_behind} held by another run" if self.left_behind else ""
+        return f"{self.subscriptions} subscriptions due: {parts or 'nothing to renew'}{left}"
 
 
 def due_for_renewal(*, today: date):
@@ -70,9 +74,13 @@ def renew_due_subscriptions(
     """Renew every subscription due on `today`, each for all the periods it missed. Batches are
     claimed with SKIP LOCKED, so several workers share the work."""
     report = RenewalReport()
-    for pks in each_claimed(
-        due_for_renewal(today=today), lease_field="billing_lease_until", batch_size=batch_size
-    ):
+    batches = ClaimedBatches(
+        due_for_renewal(today=today),
+        lease_field="billing_lease_until",
+        batch_size=batch_size,
+        wait=timedelta(seconds=settings.BILLING_RUN_WAIT_SECONDS),
+    )
+    for pks in batches:
         accounts = dict(Subscription.objects.filter(pk__in=pks).values_list("pk", "account_id"))
         for pk in pks:
             report.subscriptions += 1
@@ -80,6 +88,7 @@ def renew_due_subscriptions(
                 report.add(outcome)
         if on_progress is not None:
             on_progress(report)
+    report.left_behind = batches.left_behind
     return report
 
 

@@ -37,6 +37,7 @@ class BillingRunReport:
             f"  open invoices retried: {self.dunning}",
             f"  payments reconciled: {self.reconciliation}",
             f"  payments of this run still open: {self.payments_left_open}",
+            f"  held by another run: {self.renewals.left_behind + self.dunning.left_behind}",
         ]
 
     def __str__(self):
@@ -64,3 +65,20 @@ def run_billing(
     report.reconciliation = reconcile_payments(opened_by=opened)
     report.payments_left_open = len(set(opened) & set(report.reconciliation.still_open_ids))
     return report
+
+
+def shortfall(report: BillingRunReport) -> str:
+    """What the run could not do, for an operator (empty when it did everything)."""
+    problems = []
+    held = report.renewals.left_behind + report.dunning.left_behind
+    if held:
+        problems.append(
+            f"{held} due subscriptions or invoices were held by another run past the wait "
+            "(BILLING_RUN_WAIT_SECONDS): run again once it is done"
+        )
+    if report.payments_left_open:
+        problems.append(
+            f"{report.payments_left_open} payments of this run are still open: the gateway "
+            "could not tell their outcome; run reconcile_payments once it answers"
+        )
+    return "; ".join(problems)

@@ -778,3 +778,85 @@ class TestTheRunSettlesItsOwnPayments:
         report = run_billing(today=date(2026, 11, 22))
         assert report.payments_left_open == 0
         assert Order.objects.count() == 1
+
+
+class TestARunNeverLeavesDueWorkBehindSilently:
+    """SPEC "D. Around the flows": what another run holds is waited for or reported with a
+    non-zero exit; an earlier --today never blocks a later one; a dead run's leases are
+    reclaimed within minutes."""
+
+    def held(self, subscriptions, seconds):
+        from django.utils import timezone
+
+        Subscription = subscriptions[0].__class__
+        Subscription.objects.filter(pk__in=[s.pk for s in subscriptions]).update(
+            billing_lease_until=timezone.now() + timedelta(seconds=seconds)
+        )
+
+    def test_rows_another_run_holds_are_reported_and_the_command_fails(self, account, visa):
+        subscriptions = [subscription_of(account, start=date(2026, 10, 22)) for _ in range(3)]
+        self.held(subscriptions[:2], seconds=600)  # another run is on these two
+        report = run_billing(today=date(2026, 11, 22))
+        assert report.renewals.renewed == 1
+        assert report.renewals.left_behind == 2
+        assert "held by another run: 2" in str(report)
+        self.held(subscriptions[:2], seconds=600)
+        with pytest.raises(CommandError, match="2 due subscriptions or invoices were held"):
+            call_command("run_billing", "--today", "2026-11-22", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    def test_a_killed_runs_leases_are_waited_for_then_taken(self, account, visa, settings):
+        settings.BILLING_RUN_WAIT_SECONDS = 10
+        subscriptions = [subscription_of(account, start=date(2026, 10, 22)) for _ in range(2)]
+        self.held(subscriptions, seconds=1.5)  # the dead run's lease runs out in a moment
+        report = run_billing(today=date(2026, 11, 22))
+        assert (report.renewals.renewed, report.renewals.left_behind) == (2, 0)
+        assert SandboxCharge.objects.count() == 2
+
+    def test_the_leases_of_a_run_are_minutes_long(self):
+        from billing_center.claims import DEFAULT_LEASE
+
+        assert timedelta(minutes=5) >= DEFAULT_LEASE
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+def test_an_earlier_days_run_and_todays_at_once_renew_every_period_once(settings):
+    """Yesterday's run (late) and today's start together on the same subscriptions: today's
+    waits for the rows yesterday's holds, then renews what is left; by the end every
+    subscription is renewed for every period up to today, each charged once."""
+    settings.SANDBOX_GATEWAY_DELAY = 0.02
+    settings.BILLING_RUN_WAIT_SECONDS = 60
+    subscriptions = []
+    for _ in range(10):
+        account = AccountFactory(country="US")
+        PaymentMethodFactory(
+            account=account, gateway_token=f"tok_sandbox_ok_{account.pk}", is_default=True
+        )
+        subscriptions.append(subscription_of(account, start=date(2026, 8, 22)))
+    barrier = threading.Barrier(2)
+    errors, reports = [], []
+
+    def run(day):
+        try:
+            barrier.wait()
+            reports.append(run_billing(today=day, batch_size=3))
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=run, args=(day,))
+        for day in (date(2026, 10, 22), date(2026, 11, 22))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(report.renewals.left_behind == 0 for report in reports)
+    for subscription in subscriptions:
+        subscription.refresh_from_db()
+        assert subscription.current_period_end == date(2026, 12, 22)
+    assert Order.objects.count() == 30  # Sep, Oct and Nov for each, once
+    assert SandboxCharge.objects.count() == 30

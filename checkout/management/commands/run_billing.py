@@ -3,7 +3,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from checkout.billing_run.run import run_billing
+from checkout.billing_run.run import run_billing, shortfall
 
 
 class Command(BaseCommand):
@@ -35,10 +35,8 @@ class Command(BaseCommand):
         report = run_billing(today=day, batch_size=batch_size, on_progress=progress)
         self.stdout.write(str(report))
         self.stdout.write(f"Done in {time.monotonic() - started:.1f} s.")
-        if report.payments_left_open:
-            # Not silent: the gateway could not say how these charges ended. The next run (or
-            # manage.py reconcile_payments) settles them; nothing is charged twice meanwhile.
-            raise CommandError(
-                f"{report.payments_left_open} payments of this run are still open: the gateway "
-                "could not tell their outcome. Run reconcile_payments once it answers."
-            )
+        problem = shortfall(report)
+        if problem:
+            # Never silent: what another run held, or payments whose outcome the gateway could
+            # not tell. The next run settles them; nothing is charged twice meanwhile.
+            raise CommandError(problem)
