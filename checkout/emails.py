@@ -6,6 +6,8 @@ from django_tasks import task
 from billing_center.emails import send_templated_email
 from checkout.models import Invoice, InvoiceStatus, Order
 from checkout.payments.gateway import decline_reason
+from checkout.pricing import renewals_of
+from checkout.tax import TaxDecision
 from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
 
@@ -24,7 +26,12 @@ def send_order_confirmation_email(order_id: int) -> None:
         to=recipients,
         cc=invoice_cc_recipients(order.account, to=recipients),
         template="order_confirmation",
-        context={"order": order, "account": order.account, "invoice": order.invoice},
+        context={
+            "order": order,
+            "account": order.account,
+            "invoice": order.invoice,
+            "renewals": renewals_of(lines=order.lines.all(), tax=TaxDecision.of(order)),
+        },
         language=order.account.language,
     )
 

@@ -95,6 +95,10 @@ class OrderPricing:
         return self.subtotal.currency.code
 
     @property
+    def renewals(self) -> list["Renewal"]:
+        return renewals_of(lines=self.lines, tax=self.tax)
+
+    @property
     def fingerprint(self) -> str:
         """A digest of everything priced: every line, the tax, the credit and the amount due.
         The checkout page carries it; place_order charges only if it is still the same."""
@@ -130,6 +134,46 @@ class OrderPricing:
             )
         ]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """What a subscription bought or changed now will charge by itself (SPEC "Prices and
+    documents"): on which day, and how much with VAT, at today's terms and tax."""
+
+    product_name: str
+    subscription_id: int | None
+    on: date
+    amount: Money  # VAT included
+    taxed: bool  # VAT is added (not reverse charge nor outside the scope)
+
+
+# The lines that start a whole period, which the subscription then renews.
+RENEWING_KINDS = {
+    OrderLineKind.NEW_SUBSCRIPTION,
+    OrderLineKind.CHANGE,
+    OrderLineKind.TRIAL_CONVERSION,
+}
+
+
+def renewals_of(*, lines, tax: TaxDecision) -> list[Renewal]:
+    """The automatic renewals an order (priced or placed) starts: each new period's seats ×
+    price per seat, with the order's VAT decision, on the day the period ends."""
+    renewals = []
+    for line in lines:
+        if line.kind not in RENEWING_KINDS:
+            continue
+        subtotal = round_money(line.unit_price * line.seat_count)
+        renewals.append(
+            Renewal(
+                product_name=getattr(line, "product_name", None) or line.plan.product.name,
+                subscription_id=getattr(line, "subscription_id", None),
+                on=line.period_end,
+                amount=subtotal + tax_for(subtotal, tax),
+                taxed=tax.rate > 0,
+            )
+        )
+    return renewals
 
 
 def tax_for(subtotal: Money, decision: TaxDecision) -> Money:

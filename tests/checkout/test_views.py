@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from moneyed import Money
 
 from cart.models import Cart, CartItem
 from catalog.models import BillingCycle
@@ -285,3 +286,42 @@ def test_a_card_number_never_arrives_the_checkout_has_no_field_for_it(contact_cl
     )
     assert response.status_code == 302
     assert "4000000000000002" not in str(list(PaymentAttempt.objects.values()))
+
+
+class TestTheRenewalIsSaidBeforeAndAfter:
+    """SPEC "Prices and documents": checkout and the confirmation email say that the
+    subscription renews automatically, on which date, for how much with VAT, and where to
+    cancel."""
+
+    def test_checkout_says_when_and_how_much_with_vat(self, contact_client, item):
+        from billing_center.money import format_money
+
+        page = contact_client.get(CHECKOUT).content.decode()
+        # 5 seats × €1,140.00 a year, French VAT 20 %: €6,840.00 a year from now.
+        amount = format_money(Money(Decimal("6840.00"), "EUR"))
+        assert "renews automatically on" in page
+        assert f"for {amount} including VAT" in page
+        assert "page in Subscriptions: it then runs to the end of the period" in page
+
+    def test_the_confirmation_email_says_it_too(
+        self, contact_client, item, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_client.post(CHECKOUT, form_data(item))
+        order = Order.objects.get()
+        (email,) = [m for m in mail.outbox if order.number in m.body]
+        line = order.lines.get()
+        assert "renews automatically on" in email.body
+        assert "including VAT" in email.body
+        assert f"{line.period_end.day}" in email.body
+
+    def test_without_vat_it_says_no_vat(self):
+        from checkout.pricing import renewals_of
+        from checkout.tax import TaxDecision
+        from tests.factories import OrderLineFactory
+
+        line = OrderLineFactory(unit_price=Money(Decimal("100.00"), "EUR"), seat_count=3)
+        (renewal,) = renewals_of(
+            lines=[line], tax=TaxDecision(treatment="reverse_charge", rate=Decimal(0), country="DE")
+        )
+        assert (renewal.amount, renewal.taxed) == (Money(Decimal("300.00"), "EUR"), False)
