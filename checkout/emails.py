@@ -7,6 +7,7 @@ from billing_center.emails import send_templated_email
 from checkout.models import Invoice, InvoiceStatus, Order
 from checkout.payments.gateway import decline_reason
 from checkout.pricing import renewals_of
+from checkout.selectors import last_failed_payment
 from checkout.tax import TaxDecision
 from subscriptions.invoice_recipients import invoice_cc_recipients
 from subscriptions.selectors import billing_contact_emails
@@ -86,6 +87,7 @@ def send_payment_failed_email(account_id: int, failures: list[list]) -> None:
             "decline_message": decline_reason(reasons[invoice.pk]) if invoice.pk in reasons else "",
             "suspended": invoice.next_retry_on is None,
             "lines": invoice.order.lines.all(),
+            "card": _failed_card(invoice) if invoice.pk in reasons else None,
         }
         for invoice in invoices
     ]
@@ -97,6 +99,11 @@ def send_payment_failed_email(account_id: int, failures: list[list]) -> None:
         context={"account": account, "items": items, "invoice": invoices[0]},
         language=account.language,
     )
+
+
+def _failed_card(invoice: Invoice):
+    failed = last_failed_payment(invoice)
+    return failed.payment_method if failed is not None else None
 
 
 @task()

@@ -1,6 +1,7 @@
 from django.db.models import Prefetch, Q, QuerySet
 
 from checkout.models import (
+    AttemptStatus,
     Invoice,
     InvoiceStatus,
     Order,
@@ -84,3 +85,28 @@ def open_invoices(*, account) -> QuerySet[Invoice]:
     return Invoice.objects.filter(account=account, status=InvoiceStatus.OPEN).order_by(
         "issued_at", "pk"
     )
+
+
+def last_failed_payment(invoice: Invoice) -> PaymentAttempt | None:
+    """The latest payment of an open invoice that did not go through (the renewal's charge or
+    a retry), with its card: what the page and the email name."""
+    return (
+        PaymentAttempt.objects.filter(
+            account=invoice.account_id,
+            reference=invoice.order.idempotency_key,
+            status__in=[AttemptStatus.DECLINED, AttemptStatus.FAILED],
+        )
+        .select_related("payment_method")
+        .order_by("-number")
+        .first()
+    )
+
+
+def card_to_offer(*, cards: list[PaymentMethod], failed: PaymentMethod | None, today):
+    """The card Pay now preselects: not the one that just failed when there is another one
+    that has not expired; else the default card (None: a new card)."""
+    usable = [card for card in cards if not card.is_expired(today)]
+    others = [card for card in usable if failed is None or card.pk != failed.pk]
+    if failed is not None and others:
+        return next((card for card in others if card.is_default), others[0])
+    return next((card for card in cards if card.is_default), None)

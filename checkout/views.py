@@ -299,8 +299,13 @@ def pay_invoice(request, number: str):
     if invoice.status != InvoiceStatus.OPEN:
         return render(request, "checkout/pay_invoice.html", {"invoice": invoice, "form": None})
     cards = list(selectors.saved_cards(account=request.account))
-    default = next((card for card in cards if card.is_default), None)
-    initial = {"payment": str(default.pk) if default else "new"}
+    failed = selectors.last_failed_payment(invoice)
+    offered = selectors.card_to_offer(
+        cards=cards,
+        failed=failed.payment_method if failed else None,
+        today=timezone.localdate(),
+    )
+    initial = {"payment": str(offered.pk) if offered else "new"}
     returned = returned_from_card_page(request)
     form = PayInvoiceForm(
         request.POST or None,
@@ -333,7 +338,14 @@ def pay_invoice(request, number: str):
     return render(
         request,
         "checkout/pay_invoice.html",
-        {"invoice": invoice, "form": form, "cards": cards, **card_entry_context(form)},
+        {
+            "invoice": invoice,
+            "form": form,
+            "cards": cards,
+            "failed": failed,
+            "failed_reason": decline_message(failed.decline_code) if failed else "",
+            **card_entry_context(form),
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """The billing lifecycle over time (issue 10): renewals, dunning, trials, cancellation, with
 time-machine walking the calendar and the billing run driven by the clock or by --today."""
 
+import re
 import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -860,3 +861,47 @@ def test_an_earlier_days_run_and_todays_at_once_renew_every_period_once(settings
         assert subscription.current_period_end == date(2026, 12, 22)
     assert Order.objects.count() == 30  # Sep, Oct and Nov for each, once
     assert SandboxCharge.objects.count() == 30
+
+
+class TestTheFailedCardIsNamed:
+    """SPEC "Payments": the page and the email name the card that failed and link to the
+    payment methods; Pay now preselects another card when there is one."""
+
+    def test_email_and_pay_now(
+        self, account, declining_card, client, django_capture_on_commit_callbacks
+    ):
+        subscription_of(account, start=date(2026, 10, 22))
+        other = PaymentMethodFactory(
+            account=account, gateway_token="tok_sandbox_ok_o", last4="4444"
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            run_billing(today=date(2026, 11, 22))
+        invoice = Invoice.objects.get()
+        (email,) = mail.outbox
+        assert "0341" in email.body  # the card that failed, named
+        assert reverse("checkout:payment_methods") in email.body
+
+        client.force_login(account.memberships.get(role=Role.BILLING_CONTACT).user)
+        page = client.get(reverse("checkout:pay_invoice", args=[invoice.number])).content.decode()
+        assert "Le dernier paiement avec Visa •••• 0341" in page
+        assert reverse("checkout:payment_methods") in page
+        # The other card is chosen, not the one that just failed (the default).
+        checked = [
+            re.search(r'value="([^"]+)"', tag).group(1)
+            for tag in re.findall(r"<input[^>]*>", page)
+            if 'name="payment"' in tag and "checked" in tag
+        ]
+        assert checked == [str(other.pk)]
+
+    def test_with_no_other_card_a_new_one_is_not_forced(self):
+        from checkout.selectors import card_to_offer
+        from tests.factories import PaymentMethodFactory as Card
+
+        failed = Card.build(pk=1, is_default=True, exp_year=2030)
+        assert card_to_offer(cards=[failed], failed=failed, today=date(2026, 11, 22)) == failed
+        other = Card.build(pk=2, exp_year=2030)
+        expired = Card.build(pk=3, exp_year=2020)
+        offered = card_to_offer(
+            cards=[failed, expired, other], failed=failed, today=date(2026, 11, 22)
+        )
+        assert offered == other
