@@ -37,10 +37,12 @@ def orders_for_display() -> QuerySet[Order]:
 
 
 def invoices_of_account(*, account) -> QuerySet[Invoice]:
-    """Invoices and credit notes, newest first (two numbering series: by date, not number)."""
+    """Invoices and credit notes, newest first (two numbering series: by date, not number),
+    with their lines: the list describes each one (products and period)."""
     return (
         Invoice.objects.filter(account=account)
         .select_related("order")
+        .prefetch_related(Prefetch("order__lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("-issued_at", "-pk")
     )
 

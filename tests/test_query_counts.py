@@ -169,8 +169,8 @@ PAGES = {
     # + the account's people
     "seats": (lambda subs: reverse("subscriptions:seats", args=[subs[0].pk]), 9),
     # session, user, membership, the count for the pages, a page of invoices with their
-    # orders, cart count, has quotes
-    "invoices": (lambda subs: reverse("checkout:invoices"), 7),
+    # orders, the page's order lines (its descriptions), cart count, has quotes
+    "invoices": (lambda subs: reverse("checkout:invoices"), 8),
     # session, user, membership, a page of events, the count, the seat nouns of the page's
     # subscriptions (billing_center.activity), cart count, has quotes
     "activity": (lambda subs: reverse("activity"), 8),

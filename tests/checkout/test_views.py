@@ -266,8 +266,8 @@ class TestConfirmationAndInvoices:
 
     def test_invoices_query_count(self, contact_client, order, django_assert_num_queries):
         # session, user, membership + account, the count of invoices (pages), a page of
-        # invoices + orders, cart item count, has quotes
-        with django_assert_num_queries(7):
+        # invoices + orders, their lines (the descriptions), cart item count, has quotes
+        with django_assert_num_queries(8):
             contact_client.get(reverse("checkout:invoices"))
 
 
@@ -325,3 +325,13 @@ class TestTheRenewalIsSaidBeforeAndAfter:
             lines=[line], tax=TaxDecision(treatment="reverse_charge", rate=Decimal(0), country="DE")
         )
         assert (renewal.amount, renewal.taxed) == (Money(Decimal("300.00"), "EUR"), False)
+
+
+def test_the_invoices_list_describes_each_document(contact_client, item, visa):
+    """Ten renewals of one product read as ten periods, not ten identical rows (issue 18)."""
+    contact_client.post(CHECKOUT, form_data(item, payment=str(visa.pk)))
+    line = Order.objects.get().lines.get()
+    page = contact_client.get(reverse("checkout:invoices")).content.decode()
+    row = page[page.index(Order.objects.get().invoice.number) :]
+    assert line.product_name in row
+    assert line.period_end.strftime("%Y") in row

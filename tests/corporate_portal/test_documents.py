@@ -111,9 +111,9 @@ class TestInvoices:
         assert "No invoice yet." in client_.get(reverse("corporate:invoices")).content.decode()
 
     def test_query_count(self, client_, invoiced, django_assert_num_queries):
-        # session, user, membership + account, count, invoices + orders, open invoices (the
-        # past-due banner)
-        with django_assert_num_queries(6):
+        # session, user, membership + account, count, invoices + orders, their lines (the
+        # descriptions), open invoices (the past-due banner)
+        with django_assert_num_queries(7):
             client_.get(reverse("corporate:invoices"))
 
     def test_post_is_405(self, client_):
