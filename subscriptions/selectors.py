@@ -10,6 +10,7 @@ from subscriptions.models import (
     Role,
     SeatAssignment,
     Subscription,
+    SubscriptionStatus,
 )
 
 
@@ -25,6 +26,28 @@ def dashboard_subscriptions(*, account) -> QuerySet[Subscription]:
         .annotate(assigned_seat_count=Count("seat_assignments"))
         .order_by("product__position", "product__name")
     )
+
+
+def ended_subscriptions(*, account) -> list[Subscription]:
+    """What the account had and has no more (canceled subscriptions, expired trials), the
+    latest of each product it does not have again now: the dashboard's Ended section, with
+    Buy again. One query."""
+    live_products = Subscription.objects.filter(account=account, status__in=LIVE_STATUSES).values(
+        "product"
+    )
+    ended = (
+        Subscription.objects.filter(
+            account=account,
+            status__in=[SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED],
+        )
+        .exclude(product__in=live_products)
+        .select_related("product", "plan")
+        .order_by("product__position", "product__name", "-current_period_end", "-pk")
+    )
+    latest = {}
+    for subscription in ended:
+        latest.setdefault(subscription.product_id, subscription)
+    return list(latest.values())
 
 
 def subscriptions_of_account(*, account) -> QuerySet[Subscription]:

@@ -16,7 +16,14 @@ from subscriptions.forms import CancelForm, InviteForm, SeatUserForm
 @billing_contact_required
 def dashboard(request):
     subscriptions = selectors.dashboard_subscriptions(account=request.account)
-    return render(request, "subscriptions/dashboard.html", {"subscriptions": subscriptions})
+    return render(
+        request,
+        "subscriptions/dashboard.html",
+        {
+            "subscriptions": subscriptions,
+            "ended": selectors.ended_subscriptions(account=request.account),
+        },
+    )
 
 
 @require_GET

@@ -158,8 +158,8 @@ def count(client, user, method, url, data=None) -> int:
 # page → (url of the account's objects, the budget and what it is made of)
 PAGES = {
     # session, user, membership+account, open invoices (banner), subscriptions annotated with
-    # product, plan and assigned seats, cart count, has quotes
-    "dashboard": (lambda subs: reverse("subscriptions:dashboard"), 7),
+    # product, plan and assigned seats, the ended ones (one query), cart count, has quotes
+    "dashboard": (lambda subs: reverse("subscriptions:dashboard"), 8),
     # session, user, membership, subscription+product+plan, its seat assignments with users,
     # open invoices, cart count, has quotes
     "subscription": (

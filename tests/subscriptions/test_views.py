@@ -65,7 +65,9 @@ class TestDashboard:
         )
         html = contact_client.get(DASHBOARD).content.decode()
         assert "Not Mine" not in html
-        assert "Old Product" not in html
+        live, ended = html.split("data-ended")
+        assert "Old Product" not in live  # not among the live ones…
+        assert "Old Product" in ended  # …but in the Ended section, with Buy again
 
     def test_in_french_money_and_dates_are_french(
         self, contact_client, billing_contact, subscription
@@ -125,9 +127,9 @@ class TestDashboard:
             subscription = SubscriptionFactory(account=account)
             SeatAssignmentFactory(subscription=subscription)
         # 1 session, 2 user, 3 membership with account, 4 the open invoices (past-due banner),
-        # 5 subscriptions with product, plan and assigned count, 6 the cart's item count and
-        # 7 whether it has quotes (navigation).
-        assert queries_for_dashboard() == with_one == 7
+        # 5 subscriptions with product, plan and assigned count, 6 the ended ones, 7 the cart's
+        # item count and 8 whether it has quotes (navigation).
+        assert queries_for_dashboard() == with_one == 8
 
 
 class TestSubscriptionDetail:
@@ -221,3 +223,34 @@ class TestCancellationReason:
             reverse("admin:subscriptions_subscription_changelist"), {"cancel_reason": "not_used"}
         )
         assert listing.status_code == 200
+
+
+class TestEndedSection:
+    """Ended subscriptions and expired trials stay on the dashboard with Buy again (issue 18),
+    unless the account has the product again."""
+
+    def test_an_expired_trial_and_a_canceled_subscription_are_listed_with_buy_again(
+        self, contact_client, account
+    ):
+        from tests.factories import SubscriptionFactory
+
+        trial = SubscriptionFactory(
+            account=account,
+            status=SubscriptionStatus.EXPIRED,
+            trial_end=date(2026, 10, 1),
+        )
+        canceled = SubscriptionFactory(account=account, status=SubscriptionStatus.CANCELED)
+        page = contact_client.get(reverse("subscriptions:dashboard")).content.decode()
+        ended = page[page.index("data-ended") :]
+        assert trial.product.name in ended
+        assert canceled.product.name in ended
+        assert reverse("cart:configure", args=[trial.product.slug, "buy"]) in ended
+        assert "Trial ended on" in ended
+
+    def test_a_product_bought_again_is_not_listed_as_ended(self, contact_client, account):
+        from tests.factories import SubscriptionFactory
+
+        old = SubscriptionFactory(account=account, status=SubscriptionStatus.CANCELED)
+        SubscriptionFactory(account=account, product=old.product, plan=old.plan)
+        page = contact_client.get(reverse("subscriptions:dashboard")).content.decode()
+        assert "data-ended" not in page
