@@ -136,3 +136,17 @@ def _eu_vat_rates_after_flush(request):
         return
     for country, rate in rates.items():
         VatRate.objects.get_or_create(country=country, defaults={"rate": rate})
+
+
+@pytest.fixture
+def faults(settings):
+    """Set the sandbox's faults (none to start with); the reconciliation's in-flight window is
+    closed at once and a second submit does not wait for the first."""
+    settings.PAYMENT_IN_FLIGHT_SECONDS = 0
+    settings.PAYMENT_WAIT_SECONDS = 0
+
+    def set_faults(*names):
+        settings.SANDBOX_GATEWAY_FAULTS = list(names)
+
+    set_faults()
+    return set_faults

@@ -55,19 +55,6 @@ def visa(cart):
     )
 
 
-@pytest.fixture
-def faults(settings):
-    """Set the sandbox's faults; the reconciliation's in-flight window is closed at once."""
-    settings.PAYMENT_IN_FLIGHT_SECONDS = 0
-    settings.PAYMENT_WAIT_SECONDS = 0
-
-    def set_faults(*names):
-        settings.SANDBOX_GATEWAY_FAULTS = list(names)
-
-    set_faults()
-    return set_faults
-
-
 def new_card(number="4242424242424242"):
     return sandbox_new_card(number)
 

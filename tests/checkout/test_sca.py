@@ -53,18 +53,6 @@ def eur(amount):
 
 
 @pytest.fixture
-def faults(settings):
-    settings.PAYMENT_IN_FLIGHT_SECONDS = 0
-    settings.PAYMENT_WAIT_SECONDS = 0
-
-    def set_faults(*names):
-        settings.SANDBOX_GATEWAY_FAULTS = list(names)
-
-    set_faults()
-    return set_faults
-
-
-@pytest.fixture
 def cart(db):
     cart = CartFactory()
     plan = plan_with_prices(monthly="14.00", annual="144.00", product__name="GoTo Training")

@@ -32,18 +32,6 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture
-def faults(settings):
-    settings.PAYMENT_IN_FLIGHT_SECONDS = 0
-    settings.PAYMENT_WAIT_SECONDS = 0
-
-    def set_faults(*names):
-        settings.SANDBOX_GATEWAY_FAULTS = list(names)
-
-    set_faults()
-    return set_faults
-
-
 def placed_service_order():
     account = AccountFactory(portal=Portal.CORPORATE, country="US", currency="USD")
     MembershipFactory(account=account, role=Role.BILLING_CONTACT)  # who gets the emails
