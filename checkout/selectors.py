@@ -104,9 +104,15 @@ def last_failed_payment(invoice: Invoice) -> PaymentAttempt | None:
     )
 
 
-def card_to_offer(*, cards: list[PaymentMethod], failed: PaymentMethod | None, today):
-    """The card Pay now preselects: not the one that just failed when there is another one
-    that has not expired; else the default card (None: a new card)."""
+def card_to_offer(*, cards: list[PaymentMethod], failed: PaymentAttempt | None, today):
+    """The card Pay now preselects: not the one that was just declined when there is another
+    one that has not expired; else the default card (None: a new card). A card whose bank only
+    asked the customer to confirm is offered again: Pay now is where they can."""
+    if failed is not None and failed.decline_code == "authentication_required":
+        again = next((card for card in cards if card.pk == failed.payment_method_id), None)
+        if again is not None and not again.is_expired(today):
+            return again
+    failed = failed.payment_method if failed is not None else None
     usable = [card for card in cards if not card.is_expired(today)]
     others = [card for card in usable if failed is None or card.pk != failed.pk]
     if failed is not None and others:

@@ -300,11 +300,7 @@ def pay_invoice(request, number: str):
         return render(request, "checkout/pay_invoice.html", {"invoice": invoice, "form": None})
     cards = list(selectors.saved_cards(account=request.account))
     failed = selectors.last_failed_payment(invoice)
-    offered = selectors.card_to_offer(
-        cards=cards,
-        failed=failed.payment_method if failed else None,
-        today=timezone.localdate(),
-    )
+    offered = selectors.card_to_offer(cards=cards, failed=failed, today=timezone.localdate())
     initial = {"payment": str(offered.pk) if offered else "new"}
     returned = returned_from_card_page(request)
     form = PayInvoiceForm(

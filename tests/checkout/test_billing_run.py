@@ -894,14 +894,18 @@ class TestTheFailedCardIsNamed:
         assert checked == [str(other.pk)]
 
     def test_with_no_other_card_a_new_one_is_not_forced(self):
+        from checkout.models import PaymentAttempt
         from checkout.selectors import card_to_offer
         from tests.factories import PaymentMethodFactory as Card
 
-        failed = Card.build(pk=1, is_default=True, exp_year=2030)
-        assert card_to_offer(cards=[failed], failed=failed, today=date(2026, 11, 22)) == failed
+        today = date(2026, 11, 22)
+        card = Card.build(pk=1, is_default=True, exp_year=2030)
+        declined = PaymentAttempt(payment_method=card, decline_code="card_declined")
+        assert card_to_offer(cards=[card], failed=declined, today=today) == card
         other = Card.build(pk=2, exp_year=2030)
         expired = Card.build(pk=3, exp_year=2020)
-        offered = card_to_offer(
-            cards=[failed, expired, other], failed=failed, today=date(2026, 11, 22)
-        )
-        assert offered == other
+        cards = [card, expired, other]
+        assert card_to_offer(cards=cards, failed=declined, today=today) == other
+        # The bank only asked the customer to confirm: Pay now offers the same card again.
+        confirm = PaymentAttempt(payment_method=card, decline_code="authentication_required")
+        assert card_to_offer(cards=cards, failed=confirm, today=today) == card
