@@ -37,6 +37,11 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("language/", views.set_language, name="set_language"),
+    path(
+        "invoice-copies/<str:token>/",
+        subscription_views.invoice_copy_consent,
+        name="invoice_copy_consent",
+    ),
     path("billing/", include("subscriptions.urls")),
     # The cart's namespace: its edits (cart) and its page, priced by checkout (checkout.urls).
     path("billing/", include(([*cart_urls.urlpatterns, *cart_patterns], "cart"))),

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from billing_center.money import format_money
 from catalog.models import BillingCycle, Plan
 from subscriptions.seats import seat_count_problem
 
@@ -10,7 +11,18 @@ SEAT_COUNT_CEILING = 100_000
 
 class PlanChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, plan):
-        return plan.name
+        """The plan and its prices per seat without VAT (from the prices prefetched in the
+        account's currency: cart.selectors.plans_sold_in), so the plan step shows what each
+        tier costs."""
+        prices = {price.cycle: price.amount for price in plan.prices.all()}
+        parts = []
+        if BillingCycle.MONTHLY in prices:
+            price = format_money(prices[BillingCycle.MONTHLY])
+            parts.append(_("%(price)s excl. VAT / seat / month") % {"price": price})
+        if BillingCycle.ANNUAL in prices:
+            price = format_money(prices[BillingCycle.ANNUAL])
+            parts.append(_("%(price)s excl. VAT / seat / year") % {"price": price})
+        return " · ".join([plan.name, *parts]) if parts else plan.name
 
 
 class SeatsForm(forms.Form):

@@ -11,8 +11,9 @@ from billing_center.audit import record_audit_event, snapshot
 from billing_center.locks import lock_account
 from billing_center.models import AuditAction, User
 from checkout.tax import TaxDecision, decide_tax
-from subscriptions.invoice_recipients import invoice_cc_problem
+from subscriptions.invoice_recipients import ask_for_consent, invoice_cc_problem
 from subscriptions.models import Account
+from subscriptions.tasks import send_invoice_copy_consent_email
 from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_is_valid
 
 BILLING_FIELDS = [
@@ -134,4 +135,9 @@ def update_billing_information(
                 before={"invoice_cc_emails": ", ".join(before)},
                 after={"invoice_cc_emails": ", ".join(invoice_cc_emails)},
             )
+        ask_for_consent(
+            account=account,
+            addresses=invoice_cc_emails,
+            send=send_invoice_copy_consent_email.enqueue,
+        )
     return account

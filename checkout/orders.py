@@ -13,8 +13,9 @@ from billing_center.audit import record_audit_event
 from billing_center.clock import moment_on
 from billing_center.models import AuditAction, User
 from checkout.billing import BillingDetails
+from checkout.invoices.documents import document_state_changed
 from checkout.invoices.issuing import issue_invoice
-from checkout.models import Order, OrderLine, OrderLineKind, PaymentMethod
+from checkout.models import Invoice, InvoiceStatus, Order, OrderLine, OrderLineKind, PaymentMethod
 from checkout.pricing import OrderPricing, PricedLine
 from subscriptions import services as subscription_services
 from subscriptions.ledger import move_credit
@@ -46,12 +47,20 @@ def write_order(
     charge_reference: str,
     actor: User | None,
     today: date,
+    corrects: Invoice | None = None,
 ) -> Order:
     """Record a priced order. The caller holds, in its transaction, the lock of `account` and
     of the live `subscriptions` the lines touch (by product id; billing_center.locks), and has
     charged `pricing.amount_due` under `charge_reference` when it is above zero — or, for a
-    renewal whose charge was declined, not: its invoice is then open for that amount."""
+    renewal whose charge was declined, not: its invoice is then open for that amount.
+
+    A credit (negative total) goes to the account's balance — or, with `corrects` (an invoice
+    the caller locked), first to what that invoice still owes: its credit note lowers its amount
+    due (SPEC: amount due = total − credit notes − payments) and only the rest becomes credit."""
     paid = pricing.amount_due.amount == 0 or bool(charge_reference)
+    to_invoice = Money(0, pricing.currency)
+    if corrects is not None and corrects.status == InvoiceStatus.OPEN:
+        to_invoice = min(pricing.credit_added, corrects.amount_due)
     order = Order.objects.create(
         number=number,
         idempotency_key=idempotency_key,
@@ -65,7 +74,7 @@ def write_order(
         tax=pricing.tax_amount,
         total=pricing.total,
         credit_applied=pricing.credit_applied,
-        credit_added=pricing.credit_added,
+        credit_added=pricing.credit_added - to_invoice,
         amount_charged=pricing.amount_due if charge_reference else Money(0, pricing.currency),
         payment_method=payment_method if charge_reference else None,
         charge_reference=charge_reference,
@@ -87,15 +96,22 @@ def write_order(
             kind=CreditKind.USED_FOR_ORDER,
             order=order,
         )
-    if pricing.credit_added.amount:
+    if order.credit_added.amount:
         move_credit(
             account=account,
-            amount=pricing.credit_added,
+            amount=order.credit_added,
             kind=CreditKind.FROM_ORDER,
             order=order,
         )
+    if to_invoice.amount:
+        _lower_amount_due(invoice=corrects, credit=to_invoice, actor=actor, today=today)
     invoice = issue_invoice(
-        order=order, billing=billing, today=today, amount_due=pricing.amount_due, paid=paid
+        order=order,
+        billing=billing,
+        today=today,
+        amount_due=pricing.amount_due,
+        paid=paid,
+        corrects=corrects,
     )
     record_audit_event(
         actor=actor,
@@ -109,6 +125,27 @@ def write_order(
         },
     )
     return order
+
+
+def _lower_amount_due(*, invoice: Invoice, credit: Money, actor: User | None, today: date):
+    """An open invoice's credit note takes `credit` off what it owes; owing nothing, it is
+    settled (paid by the credit note)."""
+    before = {"amount_due": invoice.amount_due, "status": invoice.status}
+    invoice.amount_due -= credit
+    if invoice.amount_due.amount == 0:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = moment_on(today)
+        invoice.next_retry_on = None
+    invoice.save(update_fields=["amount_due", "status", "paid_at", "next_retry_on"])
+    record_audit_event(
+        actor=actor,
+        account=invoice.account,
+        action=AuditAction.CHANGED,
+        target=invoice,
+        before=before,
+        after={"amount_due": invoice.amount_due, "status": invoice.status},
+    )
+    document_state_changed(invoice.pk)
 
 
 def _order_line(*, order: Order, line: PricedLine, subscription: Subscription, kind: str):

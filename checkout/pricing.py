@@ -176,6 +176,20 @@ def renewals_of(*, lines, tax: TaxDecision) -> list[Renewal]:
     return renewals
 
 
+def next_renewal(*, subscription: Subscription, tax: TaxDecision) -> Renewal:
+    """What a live subscription's next renewal will charge, with VAT, and when (SPEC "Prices and
+    documents": the dashboard and each subscription show it): the renewal line the billing run
+    will price, taxed with the account's decision today."""
+    line = renewal_line(subscription=subscription, period_start=subscription.current_period_end)
+    return Renewal(
+        product_name=subscription.product.name,
+        subscription_id=subscription.pk,
+        on=subscription.next_billing_date,
+        amount=line.amount + tax_for(line.amount, tax),
+        taxed=tax.rate > 0,
+    )
+
+
 def tax_for(subtotal: Money, decision: TaxDecision) -> Money:
     """The VAT on a subtotal, rounded half-up: the only place tax is computed."""
     return round_money(subtotal * decision.rate / Decimal(100))

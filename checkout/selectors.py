@@ -51,7 +51,8 @@ def invoices_for_display() -> QuerySet[Invoice]:
     return Invoice.objects.select_related(
         "order__payment_method", "account", "corrects"
     ).prefetch_related(
-        Prefetch("order__lines", queryset=OrderLine.objects.select_related("product"))
+        Prefetch("order__lines", queryset=OrderLine.objects.select_related("product")),
+        Prefetch("credit_notes", queryset=Invoice.objects.select_related("order")),
     )
 
 

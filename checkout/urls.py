@@ -13,6 +13,7 @@ cart_patterns = [
 urlpatterns = [
     path("checkout/", views.checkout, name="checkout"),
     path("subscriptions/<int:pk>/change/", views.change_subscription, name="change_subscription"),
+    path("subscriptions/<int:pk>/cancel-now/", views.cancel_suspended, name="cancel_suspended"),
     path("orders/<str:number>/", views.order_confirmation, name="order_confirmation"),
     path("payments/<uuid:public_id>/", views.payment_status, name="payment_status"),
     path("payments/<uuid:public_id>/return/", views.payment_return, name="payment_return"),

@@ -16,6 +16,7 @@ from cart.selectors import cart_with_items, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
 from checkout.billing import BillingDetails, BillingInformationError, update_billing_information
+from checkout.cancellation import cancel_suspended_now, suspended_cancellation
 from checkout.card_entry import (
     card_entry_context,
     returned_from_card_page,
@@ -43,8 +44,11 @@ from checkout.placement import CheckoutError, change_preview, place_order, previ
 from checkout.pricing import PricingError
 from checkout.tasks import renew_reactivated
 from checkout.tax import MissingVatRate
+from subscriptions import lifecycle
 from subscriptions import selectors as subscription_selectors
 from subscriptions import services as subscription_services
+from subscriptions.forms import CancelForm
+from subscriptions.invoice_recipients import invoice_cc_states
 from subscriptions.models import SubscriptionStatus
 
 
@@ -491,7 +495,8 @@ def billing_information(request):
                 request, _("Your billing information is saved. It applies to your next invoice.")
             )
             return redirect("checkout:billing_information")
-    return render(request, "checkout/billing_information.html", {"form": form, "account": account})
+    context = {"form": form, "account": account, "copies": invoice_cc_states(account)}
+    return render(request, "checkout/billing_information.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -574,3 +579,42 @@ def change_subscription(request, pk: int):
             "problem": problem,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+@billing_contact_required
+def cancel_suspended(request, pk: int):
+    """Cancel a suspended subscription at once (SPEC "D. Around the flows"): the page says what
+    its open invoice becomes (the credit note for the suspended days, what stays due), then the
+    billing contact confirms."""
+    subscription = get_for_account(
+        subscription_selectors.subscriptions_of_account(account=request.account),
+        account=request.account,
+        pk=pk,
+    )
+    if subscription.status != SubscriptionStatus.UNPAID:
+        return redirect("subscriptions:cancel", pk=subscription.pk)
+    today = timezone.localdate()
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            correction = cancel_suspended_now(
+                subscription=subscription,
+                actor=request.user,
+                today=today,
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+            )
+        except lifecycle.LifecycleError as error:
+            messages.error(request, error.message)
+            return redirect("subscriptions:subscription_detail", pk=subscription.pk)
+        messages.success(request, _("%(product)s is canceled.") % {"product": subscription.product})
+        if correction.invoice is not None:
+            return redirect("checkout:invoice_detail", number=correction.invoice.number)
+        return redirect("subscriptions:dashboard")
+    context = {
+        "subscription": subscription,
+        "form": form,
+        "correction": suspended_cancellation(subscription=subscription, today=today),
+    }
+    return render(request, "checkout/cancel_suspended.html", context)

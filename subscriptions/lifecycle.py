@@ -216,10 +216,59 @@ def mark_past_due(*, subscription: Subscription) -> None:
         _set_status(subscription, SubscriptionStatus.PAST_DUE)
 
 
-def suspend(*, subscription: Subscription) -> None:
-    """The last retry failed: seats are no longer usable until the invoice is paid."""
+def suspend(*, subscription: Subscription, today: date) -> None:
+    """The last retry failed (on `today`): seats are no longer usable until the invoice is
+    paid."""
     if subscription.status == SubscriptionStatus.PAST_DUE:
+        subscription.suspended_on = today
+        subscription.save(update_fields=["suspended_on"])
         _set_status(subscription, SubscriptionStatus.UNPAID)
+
+
+def cancel_suspended(
+    *,
+    subscription: Subscription,
+    actor: User | None,
+    ends_on: date,
+    reason: str = "",
+    comment: str = "",
+) -> None:
+    """A suspended subscription canceled at once: it ends on `ends_on` (the day its seats stopped
+    being usable) and is never renewed. The caller holds the account's and the subscription's
+    locks and corrects its open invoice in the same transaction
+    (checkout.cancellation)."""
+    if subscription.account.is_corporate:
+        raise LifecycleError(
+            _("Corporate Account Services cancel subscriptions of corporate accounts.")
+        )
+    if subscription.status != SubscriptionStatus.UNPAID:
+        raise LifecycleError(_("This subscription cannot be canceled."))
+    before = {"status": subscription.status, "current_period_end": subscription.current_period_end}
+    subscription.status = SubscriptionStatus.CANCELED
+    subscription.current_period_end = max(ends_on, subscription.current_period_start)
+    subscription.canceled_at = timezone.now()
+    subscription.cancel_reason = reason
+    subscription.cancel_reason_text = comment.strip()[:500]
+    subscription.save(
+        update_fields=[
+            "status",
+            "current_period_end",
+            "canceled_at",
+            "cancel_reason",
+            "cancel_reason_text",
+        ]
+    )
+    record_audit_event(
+        actor=actor,
+        account=subscription.account,
+        action=AuditAction.CHANGED,
+        target=subscription,
+        before=before,
+        after={
+            "status": SubscriptionStatus.CANCELED,
+            "current_period_end": subscription.current_period_end,
+        },
+    )
 
 
 def reactivate(
@@ -248,6 +297,9 @@ def reactivate(
             before=before,
             after={"current_period_end": today, "billing_anchor_day": today.day},
         )
+    if subscription.suspended_on is not None:
+        subscription.suspended_on = None
+        subscription.save(update_fields=["suspended_on"])
     _set_status(subscription, SubscriptionStatus.ACTIVE, actor=actor)
 
 

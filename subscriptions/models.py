@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -199,6 +200,9 @@ class Subscription(models.Model):
     # keeps it, clipped to the month's length (subscriptions.periods).
     billing_anchor_day = models.PositiveSmallIntegerField(_("billing day"), null=True, blank=True)
     trial_end = models.DateField(_("trial end"), null=True, blank=True)
+    # The day its last dunning retry failed (status unpaid): from then on its seats could not be
+    # used, which a cancellation credits (checkout.cancellation).
+    suspended_on = models.DateField(_("suspended on"), null=True, blank=True)
     # Why the billing contact canceled (optional), kept for staff.
     cancel_reason = models.CharField(
         _("cancellation reason"), max_length=20, choices=CancelReason.choices, blank=True
@@ -409,3 +413,32 @@ class CreditEntry(models.Model):
 
     def __str__(self):
         return f"{self.account} {self.amount}"
+
+
+class InvoiceCopyConsent(models.Model):
+    """An extra invoice recipient's confirmation (double opt-in): an address typed in the
+    invoice copies gets documents only after it confirmed the one link sent to it
+    (subscriptions.invoice_recipients). A row per address of the account, kept while the
+    address stays in the list."""
+
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="invoice_copy_consents",
+    )
+    email = models.EmailField(_("email address"))
+    asked_at = models.DateTimeField(_("link sent"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice copy confirmation")
+        verbose_name_plural = _("invoice copy confirmations")
+        constraints = [
+            models.UniqueConstraint(
+                "account", Lower("email"), name="invoice_copy_consent_one_per_address"
+            )
+        ]
+
+    def __str__(self):
+        return self.email

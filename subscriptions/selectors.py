@@ -22,7 +22,7 @@ def dashboard_subscriptions(*, account) -> QuerySet[Subscription]:
     """The account's live subscriptions with product, plan and assigned seat count: one query."""
     return (
         Subscription.objects.filter(account=account, status__in=LIVE_STATUSES)
-        .select_related("product", "plan")
+        .select_related("product", "plan", "account")
         .annotate(assigned_seat_count=Count("seat_assignments"))
         .order_by("product__position", "product__name")
     )
@@ -52,7 +52,7 @@ def ended_subscriptions(*, account) -> list[Subscription]:
 
 def subscriptions_of_account(*, account) -> QuerySet[Subscription]:
     """Every subscription of the account, for lookups by id (live or not)."""
-    return Subscription.objects.filter(account=account).select_related("product", "plan")
+    return Subscription.objects.filter(account=account).select_related("product", "plan", "account")
 
 
 def live_subscriptions_with_seat_counts(*, account) -> QuerySet[Subscription]:
@@ -60,7 +60,7 @@ def live_subscriptions_with_seat_counts(*, account) -> QuerySet[Subscription]:
     of a change needs it twice: for the form and for the preview)."""
     return (
         Subscription.objects.filter(account=account, status__in=LIVE_STATUSES)
-        .select_related("product", "plan")
+        .select_related("product", "plan", "account")
         .annotate(assigned_seat_count=Count("seat_assignments"))
     )
 

@@ -9,7 +9,8 @@ from django_tasks import task
 
 from billing_center.emails import send_templated_email
 from billing_center.models import User
-from subscriptions.models import Subscription
+from subscriptions.invoice_recipients import consent_token
+from subscriptions.models import InvoiceCopyConsent, Subscription
 from subscriptions.selectors import billing_contact_emails
 
 
@@ -81,4 +82,21 @@ def send_subscription_cancel_email(subscription_id: int, canceled: bool) -> None
     """The cancellation at period end is confirmed (or taken back: resumed)."""
     _subscription_email(
         subscription_id, "subscription_canceled" if canceled else "subscription_resumed"
+    )
+
+
+@task()
+def send_invoice_copy_consent_email(consent_id: int) -> None:
+    """The one email an address added to the invoice copies gets before it confirms: who asks,
+    and the link to confirm. Nothing else is sent to it until then."""
+    consent = InvoiceCopyConsent.objects.select_related("account").filter(pk=consent_id).first()
+    if consent is None or consent.confirmed_at is not None:
+        return
+    account = consent.account
+    path = reverse("invoice_copy_consent", kwargs={"token": consent_token(consent)})
+    send_templated_email(
+        to=[consent.email],
+        template="invoice_copy_consent",
+        context={"account": account, "confirm_url": f"{settings.SITE_URL}{path}"},
+        language=account.language,
     )

@@ -1,15 +1,17 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
 from billing_center.activity import describe_events
-from subscriptions import lifecycle, selectors, services
+from subscriptions import invoice_recipients, lifecycle, selectors, services
 from subscriptions.activity import credit_entry_description
 from subscriptions.forms import CancelForm, InviteForm, SeatUserForm
+from subscriptions.models import SubscriptionStatus
 
 
 @require_GET
@@ -190,6 +192,9 @@ def cancel_subscription(request, pk: int):
     subscription = get_for_account(
         selectors.subscriptions_of_account(account=request.account), account=request.account, pk=pk
     )
+    if subscription.status == SubscriptionStatus.UNPAID:
+        # Suspended: canceled at once, its open invoice corrected (checkout's page says how).
+        return redirect("checkout:cancel_suspended", pk=subscription.pk)
     form = CancelForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
@@ -236,3 +241,19 @@ def resume_subscription(request, pk: int):
             _("%(product)s is resumed: it renews as before.") % {"product": subscription.product},
         )
     return redirect("subscriptions:subscription_detail", pk=subscription.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def invoice_copy_consent(request, token: str):
+    """The link sent once to an address added to an account's invoice copies: the page says who
+    asks; the address gets documents only after its owner confirms here (a POST, so that a mail
+    scanner following the link confirms nothing). No login: the link is the proof."""
+    consent = invoice_recipients.consent_of_token(token)
+    if consent is None:
+        return render(
+            request, "subscriptions/invoice_copy_consent.html", {"consent": None}, status=404
+        )
+    with translation.override(consent.account.language):
+        if request.method == "POST":
+            invoice_recipients.confirm_consent(consent)
+        return render(request, "subscriptions/invoice_copy_consent.html", {"consent": consent})

@@ -120,7 +120,7 @@ def record_failed_retry(*, invoice_id: int, decline: str, today: date) -> bool:
         invoice.save(update_fields=["retries_done", "next_retry_on"])
         if suspended:
             for subscription in subscriptions_of(invoice):
-                lifecycle.suspend(subscription=subscription)
+                lifecycle.suspend(subscription=subscription, today=today)
         notify_payment_failed(account_id=invoice.account_id, invoice_id=invoice_id, decline=decline)
     return suspended
 

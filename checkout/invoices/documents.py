@@ -1,13 +1,17 @@
-"""The PDF of an issued document (an invoice or a credit note): rendered once, in the document's
-language, after the transaction that issued it commits (`render_document_pdf`, a task that
+"""The PDF of an issued document (an invoice or a credit note), in the document's language:
+rendered after the transaction that issued it commits (`render_document_pdf`, a task that
 `checkout.invoices.issuing.issue_invoice` enqueues), kept through Django's storage API
-(`invoices/<year>/<number>.pdf` under MEDIA_ROOT by default) and served from there ever after.
-An issued document never changes, so its PDF is never rendered again — unless the file is gone,
-in which case the first one to need it renders it back."""
+(`invoices/<year>/<number>.pdf` under MEDIA_ROOT by default) and served from there.
+
+What was fixed when it was issued never changes; its state does (paid later, lowered by a
+credit note, voided: checkout.invoices.state), and then `restate_document_pdf` renders it again
+so that the PDF says what the page says. A file the storage lost is rendered back by the first
+one to need it."""
 
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_tasks import task
@@ -58,3 +62,23 @@ def open_document_pdf(invoice: Invoice) -> File:
 def render_document_pdf(invoice_id: int) -> str:
     """Enqueued when a document is issued, on commit: its PDF is ready before anyone asks."""
     return store_document_pdf(invoice_id=invoice_id)
+
+
+@task()
+def restate_document_pdf(invoice_id: int) -> str:
+    """Enqueued on commit when a document's state changes: its PDF rendered again, replacing
+    the stored one (unless another render replaced it meanwhile: that one is as recent)."""
+    invoice = invoices_for_display().get(pk=invoice_id)
+    current = invoice.pdf.name if invoice.pdf else ""
+    name = default_storage.save(pdf_path(invoice), ContentFile(pdf_of(invoice)))
+    if Invoice.objects.filter(pk=invoice_id, pdf=current).update(pdf=name):
+        if current and current != name:
+            default_storage.delete(current)
+        return name
+    default_storage.delete(name)
+    return Invoice.objects.values_list("pdf", flat=True).get(pk=invoice_id)
+
+
+def document_state_changed(invoice_id: int) -> None:
+    """Call in the transaction that paid, corrected or voided a document."""
+    transaction.on_commit(lambda: restate_document_pdf.enqueue(invoice_id))

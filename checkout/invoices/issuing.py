@@ -25,13 +25,19 @@ from checkout.models import (
 
 
 def issue_invoice(
-    *, order: Order, billing: BillingDetails, today: date, amount_due: Money, paid: bool
+    *,
+    order: Order,
+    billing: BillingDetails,
+    today: date,
+    amount_due: Money,
+    paid: bool,
+    corrects: Invoice | None = None,
 ) -> Invoice:
     """The document of an order, with seller and buyer as they are now: an invoice, paid or
     open for `amount_due` (a renewal whose charge was declined); or, for a negative total, a
-    credit note (its own series, credited to the balance by the order writer, referencing the
-    invoice it corrects). Call it in the order's transaction: the number is taken under its
-    sequence's lock and rolls back with it."""
+    credit note (its own series, credited by the order writer, referencing the invoice it
+    corrects: `corrects`, or else corrected_invoice). Call it in the order's transaction: the
+    number is taken under its sequence's lock and rolls back with it."""
     account = order.account
     kind = InvoiceKind.CREDIT_NOTE if order.total.amount < 0 else InvoiceKind.INVOICE
     credit_note = kind == InvoiceKind.CREDIT_NOTE
@@ -45,7 +51,7 @@ def issue_invoice(
     invoice = Invoice.objects.create(
         number=number,
         kind=kind,
-        corrects=corrected_invoice(order) if credit_note else None,
+        corrects=(corrects or corrected_invoice(order)) if credit_note else None,
         year=today.year,
         sequence=sequence,
         order=order,

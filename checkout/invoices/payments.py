@@ -17,6 +17,7 @@ from billing_center import locks
 from billing_center.audit import record_audit_event
 from billing_center.models import AuditAction, User
 from checkout.emails import send_invoice_paid_email
+from checkout.invoices.documents import document_state_changed
 from checkout.models import (
     Invoice,
     InvoiceStatus,
@@ -136,6 +137,7 @@ class InvoicePayment(PaymentFlow):
             before={"status": InvoiceStatus.OPEN},
             after={"status": InvoiceStatus.PAID, "paid": attempt.amount},
         )
+        document_state_changed(invoice.pk)
         transaction.on_commit(lambda: send_invoice_paid_email.enqueue(invoice.pk))
         return Written(result=invoice, order=order)
 
@@ -183,4 +185,5 @@ def void_invoice(*, invoice: Invoice, actor: User | None) -> Invoice:
             before={"status": InvoiceStatus.OPEN},
             after={"status": InvoiceStatus.VOID},
         )
+        document_state_changed(invoice.pk)
     return invoice

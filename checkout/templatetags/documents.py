@@ -1,6 +1,9 @@
 from django import template
 from moneyed import Money
 
+from checkout.invoices.state import DocumentState
+from checkout.invoices.state import document_state as state_of
+
 register = template.Library()
 
 
@@ -12,3 +15,9 @@ def as_shown_on(amount: Money, document) -> Money:
     if getattr(document, "is_credit_note", False) and amount.amount:
         return -amount
     return amount
+
+
+@register.simple_tag
+def document_state(invoice) -> DocumentState:
+    """{% document_state invoice as state %}: paid, due or void, and what it still owes."""
+    return state_of(invoice)

@@ -261,7 +261,8 @@ class TestCart:
         assert "5 organizers" in html
         assert "€1,140.00" in html  # a seat a year
         assert "€5,700.00" in html
-        assert "Nov. 22, 2026 to Nov. 22, 2027" in html  # a year from today (the frozen clock)
+        # A year from today (the frozen clock).
+        assert "22 November 2026 to 22 November 2027" in html
 
     def test_change_seats_and_cycle(self, contact_client, item, training):
         prefix = f"item-{item.pk}"

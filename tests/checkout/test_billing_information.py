@@ -2,11 +2,14 @@
 checkout uses, audits, applies to the next invoice only, and its extra recipients are copied on
 the invoice emails."""
 
+import re
 from datetime import date
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from billing_center.models import AuditAction, AuditEvent
 from checkout.billing import (
@@ -21,7 +24,7 @@ from subscriptions.invoice_recipients import (
     invoice_cc_problem,
     split_invoice_cc_emails,
 )
-from subscriptions.models import Portal
+from subscriptions.models import InvoiceCopyConsent, Portal
 from subscriptions.vat import VAT_VALIDATION_METHOD
 from tests.factories import PaymentMethodFactory, SubscriptionFactory, plan_with_prices
 
@@ -29,6 +32,18 @@ pytestmark = pytest.mark.django_db
 
 URL = reverse("checkout:billing_information")
 GERMAN_VAT = "DE136695976"  # valid (python-stdnum); reverse charge from the Irish seller
+
+
+def confirm_each_link(outbox) -> list[str]:
+    """Follow and confirm every invoice-copy link sent (as each address's owner would)."""
+    confirmed = []
+    for message in outbox:
+        for link in re.findall(r"https?://\S+/invoice-copies/\S+/", message.body):
+            path = link.split("://", 1)[1].split("/", 1)[1]
+            response = Client().post(f"/{path}")
+            assert response.status_code == 200
+            confirmed += message.to
+    return confirmed
 
 
 def form_data(**overrides):
@@ -82,7 +97,7 @@ class TestPage:
         assert recipients.before == {"invoice_cc_emails": ""}
         assert recipients.after == {"invoice_cc_emails": "ap@acme.test, Bookkeeper@acme.test"}
         page = contact_client.get(URL).content.decode()
-        assert "Valid VAT number, checked on Nov. 22, 2026." in page
+        assert "Valid VAT number, checked on 22 November 2026." in page
 
     def test_saving_the_same_details_again_writes_no_event(self, contact_client, account):
         contact_client.post(URL, form_data())
@@ -191,7 +206,10 @@ class TestNextInvoice:
         before = (issued.buyer_name, issued.buyer_address, issued.buyer_vat_number)
         assert issued.buyer_name == account.name
 
-        contact_client.post(URL, form_data())
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_client.post(URL, form_data())
+        confirm_each_link(mail.outbox)
+        mail.outbox.clear()
         with django_capture_on_commit_callbacks(execute=True):
             run_billing(today=date(2026, 11, 22))
 
@@ -216,6 +234,10 @@ class TestInvoiceEmailsCopy:
 
         account.invoice_cc_emails = ["ap@acme.test", billing_contact.email.upper()]
         account.save()
+        for address in account.invoice_cc_emails:
+            InvoiceCopyConsent.objects.create(
+                account=account, email=address, confirmed_at=timezone.now()
+            )
         PaymentMethodFactory(
             account=account, gateway_token="tok_sandbox_card_declined_0341", is_default=True
         )
@@ -245,3 +267,58 @@ class TestInvoiceEmailsCopy:
             run_billing(today=date(2026, 11, 22))
         assert mail.outbox
         assert all(m.cc == [] for m in mail.outbox)
+
+
+class TestDoubleOptIn:
+    """Issue 18: an invoice copy address gets documents only after it confirmed the one link
+    sent to it (the cc list was a spam relay)."""
+
+    def test_each_address_is_asked_once_and_copied_only_once_confirmed(
+        self, contact_client, account, billing_contact, renewing, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_client.post(URL, form_data(country="FR", vat_number=""))
+        asks = list(mail.outbox)
+        assert sorted(m.to[0] for m in asks) == ["Bookkeeper@acme.test", "ap@acme.test"]
+        assert all("/invoice-copies/" in m.body for m in asks)
+        assert all(m.cc == [] for m in asks)
+        page = contact_client.get(URL).content.decode()
+        assert page.count("Waiting for confirmation") == 2
+
+        # Saving again (and again) sends no second link.
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_client.post(URL, form_data(country="FR", vat_number=""))
+            contact_client.post(URL, form_data(country="FR", vat_number=""))
+        assert mail.outbox == []
+
+        # Nothing goes to an address that did not confirm.
+        with django_capture_on_commit_callbacks(execute=True):
+            run_billing(today=date(2026, 10, 22))
+        assert mail.outbox
+        assert all(m.cc == [] for m in mail.outbox)
+
+        # Opening the link confirms nothing (mail scanners follow links); confirming does.
+        (ap_ask,) = [m for m in asks if m.to == ["ap@acme.test"]]
+        link = re.search(r"https?://\S+(/invoice-copies/\S+/)", ap_ask.body).group(1)
+        opened = Client().get(link)
+        assert opened.status_code == 200
+        assert "Acme GmbH" in opened.content.decode()
+        assert not InvoiceCopyConsent.objects.filter(confirmed_at__isnull=False).exists()
+        assert Client().post(link).status_code == 200
+        assert Client().post(link[:-3] + "xx/").status_code == 404  # altered
+
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            run_billing(today=date(2026, 11, 22))
+        assert mail.outbox
+        assert all(m.cc == ["ap@acme.test"] for m in mail.outbox)
+        page = contact_client.get(URL).content.decode()
+        assert page.count("Waiting for confirmation") == 1
+        assert page.count("Confirmed") == 1
+
+        # Removed from the list: its confirmation goes too, and so does its old link.
+        with django_capture_on_commit_callbacks(execute=True):
+            contact_client.post(URL, form_data(country="FR", vat_number="", invoice_cc_emails=""))
+        assert not InvoiceCopyConsent.objects.exists()
+        assert Client().post(link).status_code == 404

@@ -139,7 +139,7 @@ class TestQuotePdf:
         assert "GoTo Webinar" in facts["text"]
         assert "$1,804.27" in facts["text"]  # 2 × $1,344.00 × 245/365, co-termed
         text = " ".join(facts["text"].split())  # lines wrap where the page ends them
-        assert "This quote can be accepted until Dec. 22, 2026." in text
+        assert "This quote can be accepted until 22 December 2026." in text
 
     def test_in_the_account_language_with_its_status_now(self, client_, corporate, card, webinar):
         corporate.language = "fr"

@@ -13,7 +13,7 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from billing_center.models import User
@@ -33,11 +33,10 @@ MONTHS = {
 
 
 def long_date(day: datetime.date, lang: str) -> str:
-    """The date as a reader of `lang` writes it, independently of Django's formats (English
-    keeps Django's own, "Aug. 27, 2027")."""
+    """The date as a reader of `lang` writes it, independently of Django's formats (English:
+    "27 August 2027", not the AP style "Aug. 27, 2027")."""
     if lang == "en":
-        with translation.override("en"):
-            return formats.date_format(day, "DATE_FORMAT")
+        return f"{day.day} {day:%B} {day.year}"
     month = MONTHS[lang].split()[day.month - 1]
     return {
         "fr": f"{day.day} {month} {day.year}",

@@ -107,7 +107,7 @@ def seat_change(meeting, actor):
                 "Organizers: 10 → 12",
                 "Billing cycle: Monthly → Annual",
                 "Price per seat: €12.00 → €120.00",
-                "Current period start: Jan. 1, 2026 → July 2, 2026",
+                "Current period start: 1 January 2026 → 2 July 2026",
                 "Order: ORD-2026-000042",
             ],
         ),

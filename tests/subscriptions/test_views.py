@@ -51,7 +51,7 @@ class TestDashboard:
         assert "Annual" in html
         assert "4 / 10" in html
         assert "Active" in html
-        assert "Aug. 24, 2027" in html  # next billing date
+        assert "24 August 2027" in html  # next billing date
         assert "€1,234.50 per year" in html  # 10 × €123.45
 
     def test_shows_only_live_subscriptions_of_the_own_account(
