@@ -4,7 +4,7 @@ from django.db.models import Prefetch, QuerySet
 
 from cart.models import Cart, CartItem
 from catalog.models import Plan, Price, Product
-from subscriptions.models import LIVE_STATUSES, Subscription
+from subscriptions.models import LIVE_STATUSES, Subscription, SubscriptionStatus
 
 
 def plans_sold_in(*, product: Product, currency: str) -> QuerySet[Plan]:
@@ -60,3 +60,12 @@ def cart_with_items(*, owner) -> Cart | None:
 
 def cart_item_count(*, owner) -> int:
     return CartItem.objects.filter(cart__owner=owner).count()
+
+
+def has_paid_subscription(*, account, product) -> bool:
+    """The account has a live subscription of the product that is not a trial."""
+    return (
+        Subscription.objects.filter(account=account, product=product, status__in=LIVE_STATUSES)
+        .exclude(status=SubscriptionStatus.TRIALING)
+        .exists()
+    )

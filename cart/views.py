@@ -73,10 +73,11 @@ def configure(request, slug: str, mode: str):
     if not plans:
         raise Http404
     if mode == "try" and not subscription_services.can_try(account=account, product=product):
-        messages.error(
-            request,
-            _("Your account has already had a free trial of %(product)s.") % {"product": product},
-        )
+        if selectors.has_paid_subscription(account=account, product=product):
+            message = _("Your account already has %(product)s.")
+        else:
+            message = _("Your account has already had a free trial of %(product)s.")
+        messages.error(request, message % {"product": product})
         return redirect("cart:add")
 
     if request.method == "POST":

@@ -7,7 +7,7 @@ class CheckoutConfig(AppConfig):
     verbose_name = _("Payments and orders")
 
     def ready(self):
-        from checkout import placement
+        from checkout import activity, placement  # noqa: F401 (activity registers)
         from checkout.billing_run import renewals
         from checkout.invoices import payments as invoice_payments
         from checkout.models import PaymentPurpose

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 from djmoney.models.fields import MoneyField
 
@@ -443,9 +444,10 @@ class OrderLine(models.Model):
 
 
 class InvoiceStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    PAID = "paid", _("Paid")
-    VOID = "void", _("Void")
+    # "la facture": feminine in French, Italian and Spanish ("Ouverte", "Aperta", "Abierta").
+    OPEN = "open", pgettext_lazy("invoice status", "Open")
+    PAID = "paid", pgettext_lazy("invoice status", "Paid")
+    VOID = "void", pgettext_lazy("invoice status", "Void")
     # A credit note's only status: what it credits went to the account balance when it was
     # issued. Nothing is ever owed on it.
     CREDITED = "credited", _("Credited")

@@ -213,13 +213,20 @@ def place_service_order(request, pk: int):
         selectors.service_order_for_display(), account=request.account, pk=pk
     )
     services.place_service_order(service_order=service_order, actor=request.user)
-    messages.success(
-        request,
-        _(
-            "Your service order is placed. Processing can take up to 24 hours; a receipt "
-            "will be emailed to you."
-        ),
-    )
+    service_order.refresh_from_db(fields=["status"])
+    if service_order.status == ServiceOrderStatus.COMPLETED:
+        # Processed already (a worker was free): say so, not "up to 24 hours".
+        messages.success(
+            request, _("Your service order is completed. A receipt is emailed to you.")
+        )
+    else:
+        messages.success(
+            request,
+            _(
+                "Your service order is placed. Processing can take up to 24 hours; a receipt "
+                "will be emailed to you."
+            ),
+        )
     return redirect(f"{_ns(request)}:service_order_detail", pk=service_order.pk)
 
 

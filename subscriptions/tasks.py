@@ -48,6 +48,13 @@ def send_invitation_email(user_id: int, invited_by_id: int | None) -> None:
             "account": account,
             "inviter": inviter,
             "set_password_url": f"{settings.SITE_URL}{path}",
+            # The seats given with the invitation (a seat of a subscription, a corporate
+            # service order's admin contact): read after the commit that gave them.
+            "seats": list(
+                user.seat_assignments.select_related(
+                    "subscription__product", "subscription__plan"
+                ).order_by("subscription__product__name")
+            ),
         },
         language=account.language,
     )

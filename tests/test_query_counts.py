@@ -158,13 +158,14 @@ def count(client, user, method, url, data=None) -> int:
 # page → (url of the account's objects, the budget and what it is made of)
 PAGES = {
     # session, user, membership+account, open invoices (banner), subscriptions annotated with
-    # product, plan and assigned seats, the ended ones (one query), cart count, has quotes
-    "dashboard": (lambda subs: reverse("subscriptions:dashboard"), 8),
+    # product, plan and assigned seats, the ended ones (one query), cart count, has quotes, the
+    # VAT rate of the next charges (once for the page)
+    "dashboard": (lambda subs: reverse("subscriptions:dashboard"), 9),
     # session, user, membership, subscription+product+plan, its seat assignments with users,
-    # open invoices, cart count, has quotes
+    # open invoices, cart count, has quotes, the VAT rate of the next charge
     "subscription": (
         lambda subs: reverse("subscriptions:subscription_detail", args=[subs[0].pk]),
-        8,
+        9,
     ),
     # + the account's people
     "seats": (lambda subs: reverse("subscriptions:seats", args=[subs[0].pk]), 9),

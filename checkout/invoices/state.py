@@ -59,7 +59,9 @@ def document_state(invoice: Invoice) -> DocumentState:
     return DocumentState(
         status=invoice.status,
         due_on=issued_on,
-        paid_on=timezone.localdate(invoice.paid_at) if paid and invoice.paid_at else None,
+        paid_on=(timezone.localdate(invoice.paid_at) if invoice.paid_at else issued_on)
+        if paid
+        else None,
         card=order.payment_method if paid and order.amount_charged.amount else None,
         charged=order.amount_charged if paid else zero,
         corrections=tuple(corrections),

@@ -17,7 +17,10 @@ def next_charge(context, subscription) -> Renewal | None:
     if subscription.status not in ("active", "past_due") or subscription.cancel_at_period_end:
         return None
     decisions = context.render_context.setdefault("next_charge_tax", {})
-    account = subscription.account
+    request = context.get("request")
+    account = getattr(request, "account", None)
+    if account is None or account.pk != subscription.account_id:
+        account = subscription.account
     if account.pk not in decisions:
         try:
             decisions[account.pk] = BillingDetails.of_account(account).tax_decision()

@@ -1,4 +1,5 @@
 from django import template
+from django.utils import translation
 from moneyed import Money
 
 from checkout.invoices.state import DocumentState
@@ -21,3 +22,16 @@ def as_shown_on(amount: Money, document) -> Money:
 def document_state(invoice) -> DocumentState:
     """{% document_state invoice as state %}: paid, due or void, and what it still owes."""
     return state_of(invoice)
+
+
+@register.filter
+def buyer_address_on_page(invoice) -> list[str]:
+    """The buyer's address as the document keeps it, but on a web page the country's name in
+    the reader's language (the PDF keeps the document's language)."""
+    lines = invoice.buyer_address.splitlines()
+    if lines and invoice.buyer_country:
+        with translation.override(invoice.language):
+            issued_name = str(invoice.buyer_country.name)
+        if lines[-1] == issued_name:
+            lines[-1] = str(invoice.buyer_country.name)
+    return lines

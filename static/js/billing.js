@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const select = form.querySelector("select");
     const button = form.querySelector("button");
     if (!select) continue;
-    if (button) button.classList.add("visually-hidden");
+    if (button) button.hidden = true; // not a keyboard stop nobody can see
     select.addEventListener("change", () => form.submit());
   }
 

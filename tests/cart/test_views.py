@@ -148,8 +148,8 @@ class TestConfigure:
 class TestChooseCycle:
     def test_shows_both_prices_and_the_annual_saving(self, contact_client, training):
         html = contact_client.get(cycle_url(training, 5)).content.decode()
-        assert "€595.00 per month" in html
-        assert "€5,700.00 per year" in html
+        assert "€595.00 excl. VAT per month" in html
+        assert "€5,700.00 excl. VAT per year" in html
         assert "You save €1,440.00 a year" in html  # (12 × 119 − 1140) × 5
         assert ">Checkout<" in html
 

@@ -52,7 +52,7 @@ class TestDashboard:
         assert "4 / 10" in html
         assert "Active" in html
         assert "24 August 2027" in html  # next billing date
-        assert "€1,234.50 per year" in html  # 10 × €123.45
+        assert "€1,234.50 excl. VAT per year" in html  # 10 × €123.45
 
     def test_shows_only_live_subscriptions_of_the_own_account(
         self, contact_client, subscription, outsider
@@ -128,8 +128,8 @@ class TestDashboard:
             SeatAssignmentFactory(subscription=subscription)
         # 1 session, 2 user, 3 membership with account, 4 the open invoices (past-due banner),
         # 5 subscriptions with product, plan and assigned count, 6 the ended ones, 7 the cart's
-        # item count and 8 whether it has quotes (navigation).
-        assert queries_for_dashboard() == with_one == 8
+        # item count, 8 whether it has quotes (navigation) and 9 the VAT rate of the next charges.
+        assert queries_for_dashboard() == with_one == 9
 
 
 class TestSubscriptionDetail:
@@ -165,8 +165,9 @@ class TestSubscriptionDetail:
 
     def test_query_count(self, contact_client, subscription, django_assert_num_queries):
         # session, user, membership + account, subscription + product + plan, assignments + users,
-        # cart item count and whether the account has quotes (navigation)
-        with django_assert_num_queries(7):
+        # cart item count and whether the account has quotes (navigation), the VAT rate of the
+        # next charge
+        with django_assert_num_queries(8):
             contact_client.get(detail_url(subscription))
 
 
