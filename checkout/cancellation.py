@@ -8,7 +8,7 @@ from `suspended_cancellation`, so the amounts shown are the amounts credited."""
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -68,7 +68,10 @@ def suspended_cancellation(
 ) -> SuspendedCancellation:
     """The correction canceling `subscription` (suspended) on `today` makes: a credit for its
     seats from the suspension to the end of the invoiced period, taxed as that invoice was."""
-    ends_on = min(subscription.suspended_on or today, today)
+    # Its seats were used at least on the first day of the period (and a clock set back never
+    # ends it before it began).
+    first_day = subscription.current_period_start + timedelta(days=1)
+    ends_on = max(min(subscription.suspended_on or today, today), first_day)
     invoice = invoice if invoice is not None else open_invoice_of(subscription)
     credit = None
     if invoice is not None and ends_on < subscription.current_period_end:

@@ -33,14 +33,14 @@ def test_acme_contact_reads_the_dashboard_in_french_then_english(
     expect(row).to_contain_text("4 / 10")
     expect(row).to_contain_text("Actif")
     # 10 organizers × €192 a year, in French format: narrow no-break space, comma, € after.
-    expect(row).to_contain_text("1\u202f920,00\xa0€ par an")
+    expect(row).to_contain_text("1\u202f920,00\xa0€ HT par an")
     page.screenshot(path=screenshot_dir / "dashboard-fr.png", full_page=True)
 
     # Picking English in the switcher submits at once (JavaScript) and sticks.
     page.get_by_label("Langue").select_option("en")
     expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
     row = page.get_by_role("row", name=re.compile("GoTo Meeting"))
-    expect(row).to_contain_text("€1,920.00 per year")
+    expect(row).to_contain_text("€1,920.00 excl. VAT per year")
     expect(row).to_contain_text("Annual")
     expect(page.locator(".brand__name")).to_have_text("Billing Center")
     page.screenshot(path=screenshot_dir / "dashboard-en.png", full_page=True)

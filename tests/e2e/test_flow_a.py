@@ -36,7 +36,7 @@ def test_acme_buys_goto_training_in_french(page: Page, live_server, demo, screen
     page.get_by_role("button", name="Suivant").click()
 
     page.get_by_text("Annuel", exact=True).click()
-    expect(page.get_by_text("5\u202f700,00\xa0€ par an")).to_be_visible()
+    expect(page.get_by_text("5\u202f700,00\xa0€ HT par an")).to_be_visible()
     page.get_by_role("button", name="Passer à la caisse").click()
 
     expect(page.get_by_role("heading", name="Passer à la caisse")).to_be_visible()
