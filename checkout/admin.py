@@ -262,12 +262,20 @@ class PaymentAttemptAdmin(ReadOnlyAdmin):
 
 
 class PaymentMethodInline(admin.TabularInline):
+    """The account's cards, compact (the token and dates are on each card's own page) so that
+    the account page fits a laptop's width."""
+
     model = PaymentMethod
     form = PaymentMethodAdminForm
     formset = PaymentMethodFormSet
     extra = 0
-    fields = CARD_FIELDS
-    readonly_fields = CARD_READONLY_FIELDS
+    fields = ["card", "cardholder_name", "is_default", "removed_at"]
+    readonly_fields = ["card", "removed_at"]
+    show_change_link = True
+
+    @admin.display(description=_("card"))
+    def card(self, obj):
+        return str(obj)
 
     def has_add_permission(self, request, obj=None):
         # A card only comes from the gateway (a token); staff cannot type one in.

@@ -32,6 +32,15 @@ MONTHS = {
 }
 
 
+# France and Ireland as a reader of each language writes them.
+COUNTRIES = {
+    "en": ("France", "Ireland"),
+    "fr": ("France", "Irlande"),
+    "it": ("Francia", "Irlanda"),
+    "es": ("Francia", "Irlanda"),
+}
+
+
 def long_date(day: datetime.date, lang: str) -> str:
     """The date as a reader of `lang` writes it, independently of Django's formats (English:
     "27 August 2027", not the AP style "Aug. 27, 2027")."""
@@ -275,12 +284,13 @@ def test_billing_contact_walks_every_billing_center_page(
     page.locator(".confirmation a[href*='/invoices/']").first.click()
     expect(page.get_by_text(long_date(today, lang)).first).to_be_visible()
     invoice = page.locator(".invoice")
-    # "Date : 25 novembre 2026" with U+202F in French; the address as France writes it; the
-    # countries in the invoice's language (Acme's: French), whoever reads it.
+    # "Date : 25 novembre 2026" with U+202F in French; the address as France writes it; on the
+    # page the countries in the reader's language (the PDF keeps the invoice's: French).
     expect(invoice).to_contain_text(f"{words['date_label']} {long_date(today, lang)}")
     expect(invoice).to_contain_text("75002 Paris")
-    expect(invoice).to_contain_text("France")
-    expect(invoice).to_contain_text("Irlande")
+    france, ireland = COUNTRIES[lang]
+    expect(invoice).to_contain_text(france)
+    expect(invoice).to_contain_text(ireland)
     audit.check("invoice")
     page.goto(f"{live_server.url}/billing/invoices/")
     audit.check("invoices")
