@@ -17,6 +17,7 @@ from moneyed import Money
 from billing_center import locks
 from billing_center.models import User
 from checkout.billing import BillingDetails
+from checkout.emails import send_suspended_cancellation_email
 from checkout.invoices.payments import locked_invoice
 from checkout.models import Invoice, InvoiceStatus
 from checkout.orders import write_order
@@ -130,5 +131,9 @@ def cancel_suspended_now(
             ends_on=correction.ends_on,
             reason=reason,
             comment=comment,
+        )
+        invoice_id = invoice.pk if invoice is not None else None
+        transaction.on_commit(
+            lambda: send_suspended_cancellation_email.enqueue(subscription.pk, invoice_id)
         )
     return correction

@@ -10,6 +10,7 @@ from checkout.pricing import renewals_of
 from checkout.selectors import last_failed_payment
 from checkout.tax import TaxDecision
 from subscriptions.invoice_recipients import invoice_cc_recipients
+from subscriptions.models import Subscription
 from subscriptions.selectors import billing_contact_emails
 
 
@@ -109,3 +110,24 @@ def _failed_card(invoice: Invoice):
 @task()
 def send_invoice_paid_email(invoice_id: int) -> None:
     _invoice_email(_invoice(invoice_id), "invoice_paid")
+
+
+@task()
+def send_suspended_cancellation_email(subscription_id: int, invoice_id: int | None) -> None:
+    """A suspended subscription canceled at once: when it ended and, when it had an open invoice,
+    the credit note that corrected it and what stays due (copied like every document email)."""
+    subscription = Subscription.objects.select_related("account", "product").get(pk=subscription_id)
+    if invoice_id is None:
+        recipients = billing_contact_emails(subscription.account)
+        send_templated_email(
+            to=recipients,
+            template="subscription_canceled_now",
+            context={"subscription": subscription, "account": subscription.account},
+            language=subscription.account.language,
+        )
+        return
+    invoice = _invoice(invoice_id)
+    credit_note = invoice.credit_notes.order_by("-pk").first()
+    _invoice_email(
+        invoice, "subscription_canceled_now", subscription=subscription, credit_note=credit_note
+    )

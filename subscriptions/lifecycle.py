@@ -123,24 +123,14 @@ def cancel_at_period_end(
     `comment` are kept for staff."""
     with transaction.atomic():
         subscription = _locked(subscription.pk)
-        if subscription.account.is_corporate:
-            raise LifecycleError(
-                _("Corporate Account Services cancel subscriptions of corporate accounts.")
-            )
-        if subscription.status not in CANCELABLE:
-            raise LifecycleError(_("This subscription cannot be canceled."))
+        _check_cancelable(subscription, CANCELABLE)
         if subscription.cancel_at_period_end:
             return subscription
         subscription.cancel_at_period_end = True
-        subscription.canceled_at = timezone.now()
-        subscription.cancel_reason = reason
-        subscription.cancel_reason_text = comment.strip()[:500]
         subscription.save(
             update_fields=[
                 "cancel_at_period_end",
-                "canceled_at",
-                "cancel_reason",
-                "cancel_reason_text",
+                *_kept_cancellation(subscription, reason, comment),
             ]
         )
         record_audit_event(
@@ -154,6 +144,25 @@ def cancel_at_period_end(
         pk = subscription.pk
         transaction.on_commit(lambda: send_subscription_cancel_email.enqueue(pk, True))
     return subscription
+
+
+def _check_cancelable(subscription: Subscription, statuses) -> None:
+    """Who may cancel what: never a corporate account's subscription (its services do), and
+    only a subscription in one of `statuses`."""
+    if subscription.account.is_corporate:
+        raise LifecycleError(
+            _("Corporate Account Services cancel subscriptions of corporate accounts.")
+        )
+    if subscription.status not in statuses:
+        raise LifecycleError(_("This subscription cannot be canceled."))
+
+
+def _kept_cancellation(subscription: Subscription, reason: str, comment: str) -> list[str]:
+    """When and why it was canceled, set on `subscription`; the fields to save."""
+    subscription.canceled_at = timezone.now()
+    subscription.cancel_reason = reason
+    subscription.cancel_reason_text = comment.strip()[:500]
+    return ["canceled_at", "cancel_reason", "cancel_reason_text"]
 
 
 def resume(*, subscription: Subscription, actor: User | None) -> Subscription:
@@ -237,25 +246,15 @@ def cancel_suspended(
     being usable) and is never renewed. The caller holds the account's and the subscription's
     locks and corrects its open invoice in the same transaction
     (checkout.cancellation)."""
-    if subscription.account.is_corporate:
-        raise LifecycleError(
-            _("Corporate Account Services cancel subscriptions of corporate accounts.")
-        )
-    if subscription.status != SubscriptionStatus.UNPAID:
-        raise LifecycleError(_("This subscription cannot be canceled."))
+    _check_cancelable(subscription, (SubscriptionStatus.UNPAID,))
     before = {"status": subscription.status, "current_period_end": subscription.current_period_end}
     subscription.status = SubscriptionStatus.CANCELED
     subscription.current_period_end = max(ends_on, subscription.current_period_start)
-    subscription.canceled_at = timezone.now()
-    subscription.cancel_reason = reason
-    subscription.cancel_reason_text = comment.strip()[:500]
     subscription.save(
         update_fields=[
             "status",
             "current_period_end",
-            "canceled_at",
-            "cancel_reason",
-            "cancel_reason_text",
+            *_kept_cancellation(subscription, reason, comment),
         ]
     )
     record_audit_event(

@@ -6,6 +6,7 @@ from django import template
 from checkout.billing import BillingDetails
 from checkout.pricing import Renewal, next_renewal
 from checkout.tax import MissingVatRate
+from subscriptions.models import SubscriptionStatus
 
 register = template.Library()
 
@@ -14,7 +15,8 @@ register = template.Library()
 def next_charge(context, subscription) -> Renewal | None:
     """{% next_charge subscription as charge %}: its next renewal ({{ charge.amount }} with VAT,
     {{ charge.on }}), or None when nothing will renew (a trial, a cancellation, a suspension)."""
-    if subscription.status not in ("active", "past_due") or subscription.cancel_at_period_end:
+    renews = (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+    if subscription.status not in renews or subscription.cancel_at_period_end:
         return None
     decisions = context.render_context.setdefault("next_charge_tax", {})
     request = context.get("request")

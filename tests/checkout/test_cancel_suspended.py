@@ -186,3 +186,23 @@ def test_the_invoice_says_what_it_still_owes_then_who_paid_it(account, suspended
         pay_invoice(invoice=invoice, actor=None, payment_method=visa)
     text = pdf_facts(pdf_of(invoices_for_display().get(pk=invoice.pk)))["text"]
     assert "Payée le 21 décembre 2026 par Visa •••• 4242" in " ".join(text.split())
+
+
+def test_the_billing_contact_is_told_in_their_language(
+    account, suspended, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    invoice = Invoice.objects.get(status=InvoiceStatus.OPEN)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        cancel_suspended_now(subscription=suspended, actor=None, today=date(2026, 12, 20))
+    credit_note = Invoice.objects.get(kind=InvoiceKind.CREDIT_NOTE)
+    (message,) = mail.outbox
+    assert message.to == [account.memberships.get(role=Role.BILLING_CONTACT).user.email]
+    body = " ".join(message.body.split())
+    assert "10 décembre 2026" in body  # the last day of use
+    assert f"avoir {credit_note.number}" in body
+    assert "18,58" in body
+    assert "5,42" in body
+    assert reverse("checkout:pay_invoice", args=[invoice.number]) in body
