@@ -25,6 +25,7 @@ SHARED_VIEWS = frozenset(
     {
         "checkout:invoice_detail",
         "checkout:invoice_pdf",
+        "checkout:invoice_xml",
         "checkout:pay_invoice",
         "checkout:payment_status",
         # Back from the bank's authentication of a Pay now.

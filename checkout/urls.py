@@ -37,5 +37,6 @@ urlpatterns = [
     path("invoices/", views.invoice_list, name="invoices"),
     path("invoices/<str:number>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<str:number>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("invoices/<str:number>/xml/", views.invoice_xml, name="invoice_xml"),
     path("invoices/<str:number>/pay/", views.pay_invoice, name="pay_invoice"),
 ]

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from checkout.card_entry import (
 )
 from checkout.forms import BillingInformationForm, CheckoutForm, NewCardForm, PayInvoiceForm
 from checkout.invoices.documents import open_document_pdf
+from checkout.invoices.einvoice import cii_xml, has_einvoice
 from checkout.invoices.payments import InvoicePaymentError
 from checkout.invoices.payments import pay_invoice as pay_invoice_service
 from checkout.models import AttemptStatus, InvoiceStatus, PaymentMethod, PaymentPurpose
@@ -358,6 +359,21 @@ def invoice_pdf(request, number: str):
     with open_document_pdf(invoice) as pdf:
         response = HttpResponse(pdf.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.pdf_filename}"'
+    return response
+
+
+@require_GET
+@billing_contact_required
+def invoice_xml(request, number: str):
+    """The invoice or credit note as its EN 16931 XML alone (what its PDF embeds as
+    factur-x.xml), for an accounts-payable platform that takes the XML: same access as the PDF."""
+    invoice = get_for_account(
+        selectors.invoices_for_display(), account=request.account, number=number
+    )
+    if not has_einvoice(invoice):
+        raise Http404
+    response = HttpResponse(cii_xml(invoice), content_type="application/xml")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.xml"'
     return response
 
 

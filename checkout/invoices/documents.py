@@ -17,17 +17,19 @@ from django.utils import translation
 from django_tasks import task
 
 from billing_center.pdf import html_to_pdf
+from checkout.invoices.einvoice import factur_x_file
 from checkout.models import Invoice
 from checkout.selectors import invoices_for_display
 
 
 def pdf_of(invoice: Invoice) -> bytes:
-    """The document as a PDF (tagged, PDF/UA-1), in the language it was issued in."""
+    """The document as a Factur-X PDF (PDF/A-3a, tagged, claiming PDF/UA-1) in the language it
+    was issued in, its EN 16931 XML embedded as factur-x.xml (checkout.invoices.einvoice)."""
     with translation.override(invoice.language):
         html = render_to_string(
             "checkout/invoice_pdf.html", {"invoice": invoice, "order": invoice.order, "pdf": True}
         )
-    return html_to_pdf(html)
+    return html_to_pdf(html, embedded=factur_x_file(invoice))
 
 
 def pdf_path(invoice: Invoice) -> str:

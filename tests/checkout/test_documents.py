@@ -28,9 +28,9 @@ def renders(monkeypatch):
     calls = []
     real = documents.html_to_pdf
 
-    def counting(html):
+    def counting(html, **options):
         calls.append(html)
-        return real(html)
+        return real(html, **options)
 
     monkeypatch.setattr(documents, "html_to_pdf", counting)
     return calls
@@ -38,7 +38,7 @@ def renders(monkeypatch):
 
 @pytest.fixture
 def no_render(monkeypatch):
-    def refuse(html):
+    def refuse(html, **options):
         raise AssertionError("rendered again")
 
     monkeypatch.setattr(documents, "html_to_pdf", refuse)

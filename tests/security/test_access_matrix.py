@@ -45,6 +45,7 @@ PUBLIC = {
 SHARED_WITH_CORPORATE = {
     "checkout:invoice_detail",
     "checkout:invoice_pdf",
+    "checkout:invoice_xml",
     "checkout:pay_invoice",
     "checkout:payment_status",
     "checkout:payment_return",

@@ -22,6 +22,7 @@ from tests.factories import (
     CartItemFactory,
     InvoiceFactory,
     MembershipFactory,
+    OrderLineFactory,
     PaymentAttemptFactory,
     PaymentMethodFactory,
     SeatAssignmentFactory,
@@ -185,6 +186,7 @@ def make_side(name: str, *, portal: str, currency: str, country: str) -> Side:
         order__number=f"ORD-{name.upper()}-1",
         buyer_name=f"{name} Matrix Account",
     )
+    OrderLineFactory(order=invoice.order)
 
     def quote():
         return corporate.create_quote(
