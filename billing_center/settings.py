@@ -232,11 +232,25 @@ TASKS = {
     }
 }
 
-# The vendor: its country decides which VAT rule applies (SPEC "VAT").
-SELLER_COUNTRY = os.environ.get("SELLER_COUNTRY", "IE").upper()
-SELLER_NAME = os.environ.get("SELLER_NAME", "GoTo Software Ireland Ltd")
-SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER", "IE6388047V")
-SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS", "70 Sir John Rogerson's Quay, Dublin 2, D02 R296")
+# The vendor, printed on every invoice as issued: its country decides which VAT rule applies
+# (SPEC "VAT"). The demo's vendor only with DEBUG on: a production that forgot them would issue
+# legal invoices in someone else's name, so it refuses to start, like without SECRET_KEY.
+DEMO_SELLER = {
+    "SELLER_COUNTRY": "IE",
+    "SELLER_NAME": "GoTo Software Ireland Ltd",
+    "SELLER_VAT_NUMBER": "IE6388047V",
+    "SELLER_ADDRESS": "70 Sir John Rogerson's Quay, Dublin 2, D02 R296",
+}
+_missing_seller = [name for name in DEMO_SELLER if not os.environ.get(name, "").strip()]
+if _missing_seller and not DEBUG:
+    raise ImproperlyConfigured(
+        f"{', '.join(_missing_seller)} must be set when DEBUG is off: they are printed on every "
+        "invoice as the seller."
+    )
+SELLER_COUNTRY = (os.environ.get("SELLER_COUNTRY") or DEMO_SELLER["SELLER_COUNTRY"]).upper()
+SELLER_NAME = os.environ.get("SELLER_NAME") or DEMO_SELLER["SELLER_NAME"]
+SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER") or DEMO_SELLER["SELLER_VAT_NUMBER"]
+SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS") or DEMO_SELLER["SELLER_ADDRESS"]
 # The payment gateway, by dotted path to a class implementing
 # checkout.payments.gateway.PaymentGateway.
 PAYMENT_GATEWAY = os.environ.get(

@@ -151,7 +151,13 @@ class OrderAdmin(ReadOnlyAdmin):
         "invoice_number",
     ]
     list_filter = ["tax_treatment", "placed_at"]
-    search_fields = ["number", "account__name", "invoice__number", "charge_reference"]
+    search_fields = [
+        "number",
+        "account__name",
+        "invoice__number",
+        "charge_reference",
+        "purchase_order",
+    ]
     list_select_related = ["account", "invoice"]
     date_hierarchy = "placed_at"
     inlines = [OrderLineInline]
@@ -226,7 +232,15 @@ class InvoiceAdmin(ReadOnlyAdmin):
             messages.SUCCESS,
         )
 
-    search_fields = ["number", "account__name", "buyer_name", "buyer_vat_number", "order__number"]
+    search_fields = [
+        "number",
+        "account__name",
+        "buyer_name",
+        "buyer_vat_number",
+        "buyer_legal_identifier",
+        "order__number",
+        "order__purchase_order",
+    ]
     list_select_related = ["account", "order", "corrects"]
     date_hierarchy = "issued_at"
     buyer_country_name = country_column("buyer_country", _("buyer country"))

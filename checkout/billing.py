@@ -25,6 +25,9 @@ BILLING_FIELDS = [
     "region",
     "country",
     "vat_number",
+    "legal_identifier",
+    "sdi_code",
+    "pec",
 ]
 
 
@@ -40,6 +43,12 @@ class BillingDetails:
     region: str
     country: str
     vat_number: str
+    legal_identifier: str = ""
+    sdi_code: str = ""
+    pec: str = ""
+    # Not kept by checkout on the account (an order's own purchase order overrides the
+    # account's default for that order only): the Billing information page keeps the default.
+    purchase_order: str = ""
 
     @classmethod
     def of_account(cls, account: Account) -> "BillingDetails":
@@ -52,6 +61,10 @@ class BillingDetails:
             region=account.region,
             country=account.country.code,
             vat_number=account.vat_number,
+            legal_identifier=account.legal_identifier,
+            sdi_code=account.sdi_code,
+            pec=account.pec,
+            purchase_order=account.purchase_order,
         )
 
     @property
@@ -114,15 +127,27 @@ class BillingInformationError(Exception):
 def update_billing_information(
     *, account: Account, billing: BillingDetails, invoice_cc_emails: list[str], actor: User | None
 ) -> Account:
-    """The Billing information page: the billing details, saved as checkout saves them, and the
-    extra invoice email recipients; both audited, both for the next invoice (issued invoices
-    keep the details they were issued with). Refused whole if the recipients are not valid."""
+    """The Billing information page: the billing details, saved as checkout saves them, the
+    default purchase order number, and the extra invoice email recipients; all audited, all for
+    the next invoice (issued invoices keep the details they were issued with). Refused whole if
+    the recipients are not valid."""
     problem = invoice_cc_problem(invoice_cc_emails)
     if problem:
         raise BillingInformationError(problem)
     with transaction.atomic():
         account = lock_account(account.pk)
         save_billing_details(account=account, billing=billing, actor=actor)
+        if account.purchase_order != billing.purchase_order:  # the default for every order
+            record_audit_event(
+                actor=actor,
+                account=account,
+                action=AuditAction.CHANGED,
+                target=account,
+                before={"purchase_order": account.purchase_order},
+                after={"purchase_order": billing.purchase_order},
+            )
+            account.purchase_order = billing.purchase_order
+            account.save(update_fields=["purchase_order"])
         before = list(account.invoice_cc_emails)
         if before != invoice_cc_emails:
             account.invoice_cc_emails = list(invoice_cc_emails)

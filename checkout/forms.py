@@ -10,6 +10,7 @@ from checkout.billing import BILLING_FIELDS, BillingDetails
 from checkout.card_entry import TOKEN
 from checkout.payments.cards import NewCard
 from checkout.payments.gateway import InvalidCardToken, TokenizedCard, get_gateway
+from subscriptions.identifiers import compact_identifier, identifiers_problems
 from subscriptions.invoice_recipients import (
     MAX_INVOICE_CC_EMAILS,
     invoice_cc_problem,
@@ -38,19 +39,63 @@ class BillingDetailsForm(forms.Form):
         help_text=_("For EU businesses: VAT is reverse charged in another member state."),
     )
 
+    legal_identifier = forms.CharField(
+        label=_("Company identifier"),
+        max_length=40,
+        required=False,
+        help_text=_("SIREN or SIRET in France, codice fiscale in Italy, NIF in Spain."),
+    )
+    sdi_code = forms.CharField(
+        label=_("Codice Destinatario (Italy)"),
+        max_length=10,
+        required=False,
+        help_text=_("Where the SdI delivers your invoices; or give a PEC address."),
+    )
+    pec = forms.CharField(label=_("PEC address (Italy)"), max_length=254, required=False)
+    purchase_order = forms.CharField(
+        label=_("Purchase order number (optional)"),
+        max_length=35,
+        required=False,
+        help_text=_("Printed on the invoice, for your accounts payable."),
+    )
+
     def clean_vat_number(self):
         return compact_vat_number(self.cleaned_data["vat_number"])
+
+    def clean_legal_identifier(self):
+        return compact_identifier(self.cleaned_data["legal_identifier"])
+
+    def clean_sdi_code(self):
+        return compact_identifier(self.cleaned_data["sdi_code"])
+
+    def clean_pec(self):
+        return self.cleaned_data["pec"].strip()
+
+    def clean_purchase_order(self):
+        return " ".join(self.cleaned_data["purchase_order"].split())
 
     def clean(self):
         cleaned = super().clean()
         problem = vat_number_problem(cleaned.get("vat_number"), cleaned.get("country"))
         if problem:
             self.add_error("vat_number", problem)
+        problems = identifiers_problems(
+            country=cleaned.get("country") or "",
+            legal_identifier=cleaned.get("legal_identifier") or "",
+            sdi_code=cleaned.get("sdi_code") or "",
+            pec=cleaned.get("pec") or "",
+        )
+        for field, problem in problems.items():
+            if field not in self.errors:
+                self.add_error(field, problem)
         return cleaned
 
     def billing_details(self) -> BillingDetails:
         data = self.cleaned_data
-        return BillingDetails(**{field: data[field] for field in BILLING_FIELDS})
+        return BillingDetails(
+            **{field: data[field] for field in BILLING_FIELDS},
+            purchase_order=data["purchase_order"],
+        )
 
 
 class BillingInformationForm(BillingDetailsForm):

@@ -335,6 +335,10 @@ class Order(models.Model):
     )
     charge_reference = models.CharField(_("charge reference"), max_length=60, blank=True)
     buyer_vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
+    # The buyer's purchase order this order answers (the account's default, or its own).
+    purchase_order = models.CharField(
+        _("purchase order number"), max_length=35, blank=True, db_index=True
+    )
 
     class Meta:
         verbose_name = _("order")
@@ -506,6 +510,11 @@ class Invoice(models.Model):
     buyer_address = models.TextField(_("buyer address"))
     buyer_country = CountryField(_("buyer country"))
     buyer_vat_number = models.CharField(_("buyer VAT number"), max_length=20, blank=True)
+    buyer_legal_identifier = models.CharField(
+        _("buyer company identifier"), max_length=30, blank=True
+    )
+    buyer_sdi_code = models.CharField(_("buyer Codice Destinatario"), max_length=7, blank=True)
+    buyer_pec = models.EmailField(_("buyer PEC address"), blank=True)
     # Paid when the order was charged (or owed nothing); open while a renewal's payment is
     # being retried (dunning) or waits for "Pay now"; void when staff forgive it.
     status = models.CharField(

@@ -79,6 +79,7 @@ def write_order(
         payment_method=payment_method if charge_reference else None,
         charge_reference=charge_reference,
         buyer_vat_number=compact_vat_number(billing.vat_number),
+        purchase_order=billing.purchase_order,
     )
     OrderLine.objects.bulk_create(
         _order_line(order=order, line=line, subscription=subscription, kind=kind)

@@ -284,6 +284,10 @@ def _billing_details(service_order: ServiceOrder) -> BillingDetails:
         region=service_order.region,
         country=service_order.country.code,
         vat_number=service_order.vat_number,
+        legal_identifier=service_order.legal_identifier,
+        sdi_code=service_order.sdi_code,
+        pec=service_order.pec,
+        purchase_order=service_order.purchase_order,
     )
 
 

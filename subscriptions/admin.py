@@ -9,6 +9,7 @@ from billing_center.admin import AuditedAdminMixin, countries_in_use, country_co
 from billing_center.money import format_money
 from subscriptions import services
 from subscriptions.activity import credit_entry_description
+from subscriptions.identifiers import compact_identifier, identifiers_problems
 from subscriptions.models import (
     Account,
     CreditEntry,
@@ -64,6 +65,18 @@ class AccountAdminForm(forms.ModelForm):
         problem = vat_number_problem(cleaned.get("vat_number"), cleaned.get("country"))
         if problem:
             self.add_error("vat_number", problem)
+        for field in ("legal_identifier", "sdi_code"):
+            if field in cleaned:
+                cleaned[field] = compact_identifier(cleaned[field])
+        problems = identifiers_problems(
+            country=cleaned.get("country") or "",
+            legal_identifier=cleaned.get("legal_identifier", ""),
+            sdi_code=cleaned.get("sdi_code", ""),
+            pec=cleaned.get("pec", ""),
+        )
+        for field, problem in problems.items():
+            if field in self.fields and field not in self.errors:
+                self.add_error(field, problem)
         return cleaned
 
     def save(self, commit=True):
@@ -116,6 +129,10 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (
             _("VAT"),
             {"fields": ["vat_number", "vat_number_validated_at", "vat_number_validation"]},
+        ),
+        (
+            _("Company identifiers"),
+            {"fields": ["legal_identifier", "sdi_code", "pec", "purchase_order"]},
         ),
         # The billing contact keeps this list on the Billing information page (its rule is in
         # subscriptions.invoice_recipients).

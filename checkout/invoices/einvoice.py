@@ -23,6 +23,7 @@ from drafthorse.models.tradelines import LineItem
 from billing_center.pdf import EmbeddedFile
 from checkout.invoices.state import document_state
 from checkout.models import Invoice, OrderLineKind, TaxTreatment
+from subscriptions.identifiers import legal_identifier_scheme
 
 FACTUR_X_FILENAME = "factur-x.xml"
 FACTUR_X_PROFILE = "EN 16931"  # the XMP's fx:ConformanceLevel
@@ -157,6 +158,19 @@ def cii_xml(invoice: Invoice) -> bytes:
     buyer.address.country_id = str(invoice.buyer_country)
     if invoice.buyer_vat_number and category != "O":
         buyer.tax_registrations.add(TaxRegistration(id=("VA", invoice.buyer_vat_number)))
+    if invoice.buyer_legal_identifier:  # BT-47: SIREN/SIRET, codice fiscale, NIF
+        scheme = legal_identifier_scheme(invoice.buyer_legal_identifier, str(invoice.buyer_country))
+        buyer.legal_organization.id = (
+            (scheme, invoice.buyer_legal_identifier) if scheme else invoice.buyer_legal_identifier
+        )
+    # BT-49, where the buyer receives e-invoices: the SdI's Codice Destinatario, or the PEC.
+    if invoice.buyer_sdi_code:
+        buyer.electronic_address.uri_ID = ("0205", invoice.buyer_sdi_code)
+    elif invoice.buyer_pec:
+        buyer.electronic_address.uri_ID = ("EM", invoice.buyer_pec)
+    if order.purchase_order:  # BT-13, and BT-10 (the buyer's reference) for the platforms
+        doc.trade.agreement.buyer_reference = order.purchase_order
+        doc.trade.agreement.buyer_order.issuer_assigned_id = order.purchase_order
 
     for number, line in enumerate(order.lines.all(), start=1):
         doc.trade.items.add(_line_item(invoice, line, number, category, order.tax_rate))

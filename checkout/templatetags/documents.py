@@ -1,9 +1,11 @@
 from django import template
 from django.utils import translation
+from django.utils.translation import gettext
 from moneyed import Money
 
 from checkout.invoices.state import DocumentState
 from checkout.invoices.state import document_state as state_of
+from subscriptions.identifiers import LEGAL_IDENTIFIER_NAMES
 
 register = template.Library()
 
@@ -35,3 +37,10 @@ def buyer_address_on_page(invoice) -> list[str]:
         if lines[-1] == issued_name:
             lines[-1] = str(invoice.buyer_country.name)
     return lines
+
+
+@register.filter
+def legal_identifier_name(invoice) -> str:
+    """What the buyer's legal identifier is called in its country ("SIREN or SIRET")."""
+    name = LEGAL_IDENTIFIER_NAMES.get(str(invoice.buyer_country))
+    return str(name) if name else gettext("Company identifier")

@@ -13,6 +13,10 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "billing.example.com",
     "DATABASE_URL": "sqlite:////tmp/billing-center-deploy-check.sqlite3",
     "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    "SELLER_COUNTRY": "FR",
+    "SELLER_NAME": "Éditeur SAS",
+    "SELLER_VAT_NUMBER": "FR40303265045",
+    "SELLER_ADDRESS": "1 rue de la Paix, 75002 Paris",
 }
 
 
@@ -21,6 +25,7 @@ def manage(*args, env):
         k: v
         for k, v in os.environ.items()
         if k not in {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        and not k.startswith("SELLER_")
     }
     base["DJANGO_SETTINGS_MODULE"] = "billing_center.settings"
     return subprocess.run(
@@ -45,6 +50,16 @@ def test_secret_key_is_required_when_debug_is_off():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_the_seller_is_required_when_debug_is_off():
+    """Issue 19: no invoice in the demo vendor's name from a production that forgot its own."""
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in {"SELLER_NAME", "SELLER_VAT_NUMBER"}}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SELLER_NAME, SELLER_VAT_NUMBER must be set when DEBUG is off" in result.stderr
+    debug = manage("check", env={"DEBUG": "1", "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"]})
+    assert debug.returncode == 0, debug.stderr  # the demo keeps its vendor
 
 
 def test_debug_runs_without_a_secret_key():

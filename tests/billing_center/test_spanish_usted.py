@@ -25,7 +25,8 @@ TU_IMPERATIVES = re.compile(
 # "¿Por qué cancela?"): the tú imperative of an -ar verb is its third person.
 FINE = re.compile(
     r"\b(su cuenta (ahora )?usa|alguna cuenta usa|no se usa|se usa|se vuelve|nota de crédito "
-    r"añade|no cambia|Indica si|se cancela|Por qué cancela|las cancela|banco espera)\b",
+    r"añade|no cambia|Indica si|se cancela|Por qué cancela|las cancela|banco espera|"
+    r"pedido de compra)\b",
     re.IGNORECASE,
 )
 

@@ -255,3 +255,99 @@ def test_a_document_without_lines_is_printed_without_its_xml(account, billing_co
     with time_machine.travel(datetime(2026, 11, 22, 10, tzinfo=DUBLIN)):
         response = client.get(reverse("checkout:invoice_xml", args=[invoice.number]))
     assert response.status_code == 404
+
+
+class TestBuyerIdentifiersAndPurchaseOrders:
+    """Issue 19: what a French, Italian or Spanish buyer's accounts payable route on, validated
+    offline, printed on the invoice and carried in its XML."""
+
+    URL = reverse("checkout:billing_information")
+
+    def form(self, **overrides):
+        return {
+            "name": "Acme SARL",
+            "address_line1": "1 rue de Rivoli",
+            "address_line2": "",
+            "postal_code": "75001",
+            "city": "Paris",
+            "region": "",
+            "country": "FR",
+            "vat_number": "",
+            "legal_identifier": "",
+            "sdi_code": "",
+            "pec": "",
+            "purchase_order": "",
+            "invoice_cc_emails": "",
+            **overrides,
+        }
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "message"),
+        [
+            ({"legal_identifier": "732 829 321"}, "legal_identifier", "valid SIREN"),
+            ({"legal_identifier": "12345"}, "legal_identifier", "valid SIREN"),
+            (
+                {"country": "IT", "postal_code": "20121", "legal_identifier": "RCCMNL83S18D969X"},
+                "legal_identifier",
+                "valid codice fiscale",
+            ),
+            ({"country": "IT", "postal_code": "20121", "sdi_code": "ABC"}, "sdi_code", "7"),
+            ({"country": "IT", "postal_code": "20121", "pec": "not an address"}, "pec", "PEC"),
+            ({"sdi_code": "ABC1234"}, "sdi_code", "Only for a buyer in Italy"),
+            (
+                {"country": "ES", "postal_code": "28001", "legal_identifier": "B5837843X"},
+                "legal_identifier",
+                "NIF",
+            ),
+            ({"purchase_order": "P" * 36}, "purchase_order", "at most 35"),
+        ],
+    )
+    def test_nonsense_is_refused_and_nothing_changes(
+        self, contact_client, account, overrides, field, message
+    ):
+        before = (account.legal_identifier, account.sdi_code, account.purchase_order)
+        with time_machine.travel(datetime(2026, 11, 22, 10, tzinfo=DUBLIN)):
+            response = contact_client.post(self.URL, self.form(**overrides))
+        assert response.status_code == 200
+        assert message in str(response.context["form"].errors[field])
+        account.refresh_from_db()
+        assert (account.legal_identifier, account.sdi_code, account.purchase_order) == before
+
+    def test_a_french_siren_and_a_default_purchase_order_reach_the_invoice(
+        self, contact_client, account, billing_contact
+    ):
+        with time_machine.travel(datetime(2026, 11, 22, 10, tzinfo=DUBLIN)):
+            response = contact_client.post(
+                self.URL, self.form(legal_identifier="732 829 320", purchase_order=" PO-2026 / 17 ")
+            )
+        assert response.status_code == 302
+        account.refresh_from_db()
+        assert (account.legal_identifier, account.purchase_order) == ("732829320", "PO-2026 / 17")
+        order = buy(account, billing_contact, plan(), 3, card_of(account))
+        assert order.purchase_order == "PO-2026 / 17"
+        invoice = Invoice.objects.get(pk=order.invoice.pk)
+        assert invoice.buyer_legal_identifier == "732829320"
+        xml = check(invoice)
+        assert text(xml, ".//ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID") == [
+            "PO-2026 / 17"
+        ]
+        assert text(xml, ".//ram:BuyerReference") == ["PO-2026 / 17"]
+        (legal,) = etree.fromstring(xml).iterfind(
+            ".//ram:BuyerTradeParty/ram:SpecifiedLegalOrganization/ram:ID", NS
+        )
+        assert (legal.get("schemeID"), legal.text) == ("0002", "732829320")
+        page = " ".join(pdf_facts(pdf_of(invoice))["text"].split())
+        assert "Purchase order: PO-2026 / 17" in page
+        assert "SIREN or SIRET: 732829320" in page
+
+    def test_an_italian_buyer_with_its_codice_destinatario(self, billing_contact):
+        account = AccountFactory(country="IT", city="Milano", postal_code="20121")
+        account.legal_identifier = "RCCMNL83S18D969H"
+        account.sdi_code = "ABC1234"
+        account.save()
+        order = buy(account, contact_of(account), plan(), 2, card_of(account))
+        xml = check(order.invoice)
+        (address,) = etree.fromstring(xml).iterfind(
+            ".//ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID", NS
+        )
+        assert (address.get("schemeID"), address.text) == ("0205", "ABC1234")
