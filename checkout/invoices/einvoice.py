@@ -21,6 +21,7 @@ from drafthorse.models.payment import PaymentMeans, PaymentTerms
 from drafthorse.models.tradelines import LineItem
 
 from billing_center.pdf import EmbeddedFile
+from checkout.invoices.mentions import mention_lines
 from checkout.invoices.state import document_state
 from checkout.models import Invoice, OrderLineKind, TaxTreatment
 from subscriptions.identifiers import legal_identifier_scheme
@@ -123,15 +124,23 @@ def cii_xml(invoice: Invoice) -> bytes:
         terms_text = gettext(
             "Payment terms: payable on receipt; the card on file is charged on the invoice date."
         )
+        mentions = mention_lines(invoice)
 
     doc = Document()
     doc.context.guideline_parameter.id = GUIDELINE
     doc.header.id = invoice.number
     doc.header.type_code = CREDIT_NOTE if invoice.is_credit_note else INVOICE
     doc.header.issue_date_time = state.due_on  # issued that day (the local date)
-    if exemption_reason:
+    # The notes (BT-21/22, subjects of UNTDID 4451): the VAT exemption, the nature of the
+    # operation, the late-payment terms of the seller's country.
+    subjects = ["AAI", "PMD"]
+    for subject, content in (
+        *([("REG", exemption_reason)] if exemption_reason else []),
+        *zip(subjects, mentions, strict=False),
+    ):
         note = IncludedNote()
-        note.content = exemption_reason
+        note.content = content
+        note.subject_code = subject
         doc.header.notes.add(note)
 
     seller = doc.trade.agreement.seller

@@ -3,6 +3,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from moneyed import Money
 
+from checkout.invoices.mentions import mention_lines
 from checkout.invoices.state import DocumentState
 from checkout.invoices.state import document_state as state_of
 from subscriptions.identifiers import LEGAL_IDENTIFIER_NAMES
@@ -44,3 +45,9 @@ def legal_identifier_name(invoice) -> str:
     """What the buyer's legal identifier is called in its country ("SIREN or SIRET")."""
     name = LEGAL_IDENTIFIER_NAMES.get(str(invoice.buyer_country))
     return str(name) if name else gettext("Company identifier")
+
+
+@register.simple_tag
+def legal_mentions(invoice) -> list[str]:
+    """{% legal_mentions invoice as mentions %}: what its seller's country has it say."""
+    return mention_lines(invoice)

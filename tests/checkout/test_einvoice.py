@@ -351,3 +351,34 @@ class TestBuyerIdentifiersAndPurchaseOrders:
             ".//ram:BuyerTradeParty/ram:URIUniversalCommunication/ram:URIID", NS
         )
         assert (address.get("schemeID"), address.text) == ("0205", "ABC1234")
+
+
+class TestLegalMentions:
+    """Issue 19: the mentions of the seller's country, as data (checkout.invoices.mentions)."""
+
+    def test_every_invoice_says_what_it_sells(self, account, billing_contact):
+        order = buy(account, billing_contact, plan(), 2, card_of(account))
+        xml = check(order.invoice)
+        assert "Nature of the operation: Supply of services." in text(
+            xml, ".//ram:IncludedNote/ram:Content"
+        )
+        assert not any("Late payment" in note for note in text(xml, ".//ram:Content"))
+
+    def test_a_french_seller_adds_the_late_payment_terms_in_the_documents_language(
+        self, settings, billing_contact
+    ):
+        settings.SELLER_COUNTRY = "FR"
+        settings.SELLER_VAT_NUMBER = "FR40303265045"
+        account = AccountFactory(language="fr", country="FR")
+        account.legal_identifier = "732829320"
+        account.save()
+        order = buy(account, contact_of(account), plan(), 2, card_of(account))
+        invoice = Invoice.objects.get(pk=order.invoice.pk)
+        xml = check(invoice)
+        notes = text(xml, ".//ram:IncludedNote/ram:Content")
+        assert "Nature de l'opération\u202f: prestation de services." in notes
+        (late,) = [note for note in notes if "40,00" in note]
+        assert "articles L441-10 et D441-5 du Code de commerce" in late
+        page = " ".join(pdf_facts(pdf_of(invoice))["text"].replace("\u202f", " ").split())
+        assert "indemnité forfaitaire de 40,00 € pour frais de recouvrement" in page
+        assert "SIREN ou SIRET : 732829320" in page
