@@ -218,6 +218,8 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Billing Center <billing@vendor.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The vendor's staff who are told what needs them (a VAT number VIES rejected, server errors).
+ADMINS = [(address, address) for address in env_list("ADMINS")]
 
 # Where people reach the site, for the links in emails sent outside a request (tasks).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -251,6 +253,13 @@ SELLER_COUNTRY = (os.environ.get("SELLER_COUNTRY") or DEMO_SELLER["SELLER_COUNTR
 SELLER_NAME = os.environ.get("SELLER_NAME") or DEMO_SELLER["SELLER_NAME"]
 SELLER_VAT_NUMBER = os.environ.get("SELLER_VAT_NUMBER") or DEMO_SELLER["SELLER_VAT_NUMBER"]
 SELLER_ADDRESS = os.environ.get("SELLER_ADDRESS") or DEMO_SELLER["SELLER_ADDRESS"]
+# VIES (subscriptions.vies): the client, and how old a confirmation may be before the billing
+# run asks again. The demo's sandbox answers without the network; production asks VIES.
+VIES_CLIENT = os.environ.get(
+    "VIES_CLIENT",
+    "subscriptions.vies.SandboxVies" if DEBUG else "subscriptions.vies.StdnumVies",
+)
+VIES_CONFIRMATION_MAX_AGE_DAYS = int(os.environ.get("VIES_CONFIRMATION_MAX_AGE_DAYS", "30"))
 # The payment gateway, by dotted path to a class implementing
 # checkout.payments.gateway.PaymentGateway.
 PAYMENT_GATEWAY = os.environ.get(

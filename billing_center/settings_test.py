@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-used-anywhere-else-0123456789abcdef")
 # The demo's seller (billing_center.settings.DEMO_SELLER), as a production sets its own.
 os.environ.setdefault("SELLER_COUNTRY", "IE")
+os.environ.setdefault("VIES_CLIENT", "subscriptions.vies.SandboxVies")  # never the network
 os.environ.setdefault("SELLER_NAME", "GoTo Software Ireland Ltd")
 os.environ.setdefault("SELLER_VAT_NUMBER", "IE6388047V")
 os.environ.setdefault("SELLER_ADDRESS", "70 Sir John Rogerson's Quay, Dublin 2, D02 R296")

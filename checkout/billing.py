@@ -11,6 +11,7 @@ from billing_center.audit import record_audit_event, snapshot
 from billing_center.locks import lock_account
 from billing_center.models import AuditAction, User
 from checkout.tax import TaxDecision, decide_tax
+from subscriptions import vies
 from subscriptions.invoice_recipients import ask_for_consent, invoice_cc_problem
 from subscriptions.models import Account
 from subscriptions.tasks import send_invoice_copy_consent_email
@@ -103,6 +104,8 @@ def save_billing_details(*, account: Account, billing: BillingDetails, actor: Us
     else:
         account.vat_number_validated_at = None
         account.vat_number_validation = ""
+    if vat_number and (before["vat_number"] != vat_number or not vies.has_answer(vat_number)):
+        vies.ask_vies_after_saving(vat_number, billing.country)
     after = snapshot(account, BILLING_FIELDS)
     changed = [field for field in BILLING_FIELDS if before[field] != after[field]]
     if not changed:

@@ -7,6 +7,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 
 from checkout.models import TaxTreatment, VatRate
+from subscriptions import vies
 from subscriptions.vat import EU_MEMBER_STATES, vat_number_is_valid
 
 
@@ -65,7 +66,11 @@ def decide_tax(*, country: str, vat_number: str, seller_country: str) -> TaxDeci
     country = (country or "").upper()
     if country not in EU_MEMBER_STATES:
         return TaxDecision(TaxTreatment.OUTSIDE_SCOPE, Decimal("0.00"), country)
-    if country != seller_country and vat_number_is_valid(vat_number, country):
+    if (
+        country != seller_country
+        and vat_number_is_valid(vat_number, country)
+        and not vies.is_rejected(vat_number)
+    ):
         return TaxDecision(TaxTreatment.REVERSE_CHARGE, Decimal("0.00"), country)
     rate = VatRate.objects.filter(country=country).values_list("rate", flat=True).first()
     if rate is None:

@@ -17,9 +17,11 @@ from subscriptions.models import (
     SeatAssignment,
     Subscription,
     Trial,
+    VatNumberCheck,
 )
 from subscriptions.seats import seat_count_problem
 from subscriptions.vat import VAT_VALIDATION_METHOD, compact_vat_number, vat_number_problem
+from subscriptions.vies import check_vat_number
 
 
 class MembershipInline(admin.TabularInline):
@@ -340,3 +342,33 @@ class CreditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(VatNumberCheck)
+class VatNumberCheckAdmin(admin.ModelAdmin):
+    """VIES's answers (subscriptions.vies), with the request identifier that proves them. The
+    Rejected filter is where staff find the numbers that lost their reverse charge; "Ask VIES
+    again" re-checks the selected numbers now."""
+
+    list_display = ["number", "status", "checked_at", "confirmed_at", "request_identifier"]
+    list_filter = ["status"]
+    search_fields = ["number", "request_identifier"]
+    readonly_fields = [
+        "number",
+        "status",
+        "checked_at",
+        "confirmed_at",
+        "request_identifier",
+        "request_date",
+        "error",
+    ]
+    actions = ["ask_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Ask VIES again"))
+    def ask_again(self, request, queryset):
+        for check in queryset:
+            check_vat_number(check.number)
+        self.message_user(request, _("VIES was asked again."))

@@ -449,3 +449,40 @@ class InvoiceCopyConsent(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class VatCheckStatus(models.TextChoices):
+    # VIES confirmed the number was registered (the request identifier is the proof).
+    CONFIRMED = "confirmed", _("Confirmed by VIES")
+    # VIES answered that it is not: no reverse charge on the next documents.
+    REJECTED = "rejected", _("Rejected by VIES")
+    # VIES could not be asked (unavailable): the offline check applies until it answers.
+    PENDING = "pending", _("Waiting for VIES")
+
+
+class VatNumberCheck(models.Model):
+    """The last VIES consultation of a VAT number (SPEC "VAT"): reverse charge is never granted
+    to a number VIES rejected; a confirmation is asked again once older than
+    VIES_CONFIRMATION_MAX_AGE_DAYS (subscriptions.vies)."""
+
+    number = models.CharField(_("VAT number"), max_length=20, unique=True)
+    status = models.CharField(
+        _("VIES status"), max_length=10, choices=VatCheckStatus.choices, db_index=True
+    )
+    checked_at = models.DateTimeField(_("last asked"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("last confirmed"), null=True, blank=True)
+    request_identifier = models.CharField(_("VIES request identifier"), max_length=40, blank=True)
+    request_date = models.DateField(_("VIES request date"), null=True, blank=True)
+    error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("VAT number check")
+        verbose_name_plural = _("VAT number checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=VatCheckStatus.values), name="vat_check_status_valid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.number} ({self.get_status_display()})"

@@ -14,6 +14,7 @@ from checkout.billing_run.renewals import RenewalReport, renew_due_subscriptions
 from checkout.payments.attempts import remembering_opened_attempts
 from checkout.payments.reconciliation import Reconciliation, reconcile_payments
 from subscriptions import lifecycle
+from subscriptions.vies import recheck_vat_numbers
 
 
 @dataclass
@@ -22,6 +23,7 @@ class BillingRunReport:
     trials_reminded: int = 0
     trials_expired: int = 0
     subscriptions_ended: int = 0
+    vat_numbers_checked: int = 0
     renewals: RenewalReport = field(default_factory=RenewalReport)
     dunning: DunningReport = field(default_factory=DunningReport)
     reconciliation: Reconciliation | None = None
@@ -33,6 +35,7 @@ class BillingRunReport:
             f"Billing run for {self.today.isoformat()}",
             f"  trials: {self.trials_reminded} reminded, {self.trials_expired} expired",
             f"  canceled subscriptions ended: {self.subscriptions_ended}",
+            f"  VAT numbers asked of VIES: {self.vat_numbers_checked}",
             f"  renewals: {self.renewals}",
             f"  open invoices retried: {self.dunning}",
             f"  payments reconciled: {self.reconciliation}",
@@ -55,6 +58,9 @@ def run_billing(
     report.subscriptions_ended = lifecycle.end_canceled_subscriptions(
         today=today, batch_size=batch_size
     )
+    # Reverse charge only for numbers VIES has not rejected: stale or pending ones are asked
+    # again before anything is renewed.
+    report.vat_numbers_checked = recheck_vat_numbers(today=today)
     # A billing contact hears of this run's failed payments once: one email per account.
     with one_email_per_account(), remembering_opened_attempts() as opened:
         report.renewals = renew_due_subscriptions(

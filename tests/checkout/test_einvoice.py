@@ -382,3 +382,24 @@ class TestLegalMentions:
         page = " ".join(pdf_facts(pdf_of(invoice))["text"].replace("\u202f", " ").split())
         assert "indemnité forfaitaire de 40,00 € pour frais de recouvrement" in page
         assert "SIREN ou SIRET : 732829320" in page
+
+
+def test_documents_issued_before_are_rendered_again_as_factur_x(account, billing_contact):
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    order = buy(account, billing_contact, plan(), 3, card_of(account))
+    invoice = order.invoice
+    old = default_storage.save("invoices/2026/old.pdf", ContentFile(b"%PDF-1.7 old"))
+    Invoice.objects.filter(pk=invoice.pk).update(pdf=old)
+    out = StringIO()
+    call_command("render_documents", "--year", "2026", stdout=out)
+    assert "1 documents rendered again." in out.getvalue()
+    invoice.refresh_from_db()
+    with default_storage.open(invoice.pdf.name) as stored:
+        name, _xml = get_facturx_xml_from_pdf(BytesIO(stored.read()))
+    assert name == "factur-x.xml"
+    assert not default_storage.exists(old)
