@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from djmoney.models.fields import MoneyField
 
+from subscriptions.models import BuyerIdentifiers
+
 QUOTE_VALIDITY_DAYS = 30
 
 
@@ -120,7 +122,7 @@ class ServiceOrderStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ServiceOrder(models.Model):
+class ServiceOrder(BuyerIdentifiers, models.Model):
     """An accepted quote on its way to being charged and applied by the background worker."""
 
     quote = models.OneToOneField(
@@ -154,12 +156,6 @@ class ServiceOrder(models.Model):
     region = models.CharField(_("region or state"), max_length=100, blank=True)
     country = CountryField(_("country"))
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
-    # The buyer identifiers of its country (subscriptions.identifiers): SIREN/SIRET,
-    # codice fiscale or NIF; in Italy where the SdI delivers (Codice Destinatario or PEC).
-    legal_identifier = models.CharField(_("company identifier"), max_length=30, blank=True)
-    sdi_code = models.CharField(_("Codice Destinatario"), max_length=7, blank=True)
-    pec = models.EmailField(_("PEC address"), blank=True)
-    purchase_order = models.CharField(_("purchase order number"), max_length=35, blank=True)
     # The quote's lines taxed again for the billing address above, when it was saved: the
     # amount the worker charges and the invoice shows (SPEC "VAT").
     subtotal = MoneyField(_("subtotal"), max_digits=12, decimal_places=2)

@@ -18,7 +18,23 @@ class Portal(models.TextChoices):
     CORPORATE = "corporate", _("Corporate Billing Portal")
 
 
-class Account(models.Model):
+class BuyerIdentifiers(models.Model):
+    """What a buyer's accounts payable route invoices on (subscriptions.identifiers): the
+    identifiers of its country — SIREN/SIRET, codice fiscale or NIF; in Italy where the SdI
+    delivers (Codice Destinatario or PEC) — and its purchase order number. Kept by the account
+    (the defaults) and by a corporate service order (as it was placed)."""
+
+    legal_identifier = models.CharField(_("company identifier"), max_length=30, blank=True)
+    sdi_code = models.CharField(_("Codice Destinatario"), max_length=7, blank=True)
+    pec = models.EmailField(_("PEC address"), blank=True)
+    # Printed on every invoice unless an order gives its own (accounts payable match on it).
+    purchase_order = models.CharField(_("purchase order number"), max_length=35, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Account(BuyerIdentifiers, models.Model):
     """A customer organisation. Its currency is fixed at creation: amounts never mix currencies."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -35,13 +51,6 @@ class Account(models.Model):
     city = models.CharField(_("city"), max_length=100, blank=True)
     region = models.CharField(_("region or state"), max_length=100, blank=True)
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
-    # The buyer identifiers of its country (subscriptions.identifiers): SIREN/SIRET,
-    # codice fiscale or NIF; in Italy where the SdI delivers (Codice Destinatario or PEC).
-    legal_identifier = models.CharField(_("company identifier"), max_length=30, blank=True)
-    sdi_code = models.CharField(_("Codice Destinatario"), max_length=7, blank=True)
-    pec = models.EmailField(_("PEC address"), blank=True)
-    # Printed on every invoice unless an order gives its own (accounts payable match on it).
-    purchase_order = models.CharField(_("purchase order number"), max_length=35, blank=True)
     # When and how the VAT number was last found valid (SPEC "VAT"); empty while unchecked.
     vat_number_validated_at = models.DateTimeField(
         _("VAT number validated at"), null=True, blank=True
