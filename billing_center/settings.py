@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     # The sandbox payment processor (/sandbox-gateway/): reached only through the gateway
     # interface, like a remote processor.
     "checkout.sandbox_gateway",
+    # Stripe (/stripe/): its customers, card setups, authentication page and webhooks.
+    "checkout.stripe_gateway",
 ]
 
 MIDDLEWARE = [
@@ -265,6 +267,28 @@ VIES_CONFIRMATION_MAX_AGE_DAYS = int(os.environ.get("VIES_CONFIRMATION_MAX_AGE_D
 PAYMENT_GATEWAY = os.environ.get(
     "PAYMENT_GATEWAY", "checkout.sandbox_gateway.client.SandboxGateway"
 )
+# Stripe (PAYMENT_GATEWAY=checkout.stripe_gateway.client.StripeGateway): the keys of the
+# account (test or live), the webhook endpoint's signing secret, and STRIPE_API_BASE to talk
+# to another server than Stripe's (localstripe: the demo and the tests). The process refuses
+# to start with Stripe as the gateway and a key missing.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "").rstrip("/")
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
+STRIPE_GATEWAY = PAYMENT_GATEWAY.startswith("checkout.stripe_gateway.")
+if STRIPE_GATEWAY:
+    _missing = [
+        name
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET")
+        if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(
+            f'PAYMENT_GATEWAY is Stripe: set {", ".join(_missing)} (README "Stripe").'
+        )
 # How long a payment attempt is taken to be in the hands of the request that opened it; after
 # that its outcome is settled by asking the gateway (checkout.payments, reconcile_payments).
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))
@@ -305,6 +329,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+if STRIPE_GATEWAY:
+    # Stripe.js, its card element's frames and its API (or the local server standing in).
+    _stripe_script = STRIPE_API_BASE if STRIPE_API_BASE else "https://js.stripe.com"
+    _stripe_api = STRIPE_API_BASE or "https://api.stripe.com"
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["script-src"] = [SELF, _stripe_script]
+    _directives["frame-src"] = ["https://js.stripe.com", "https://hooks.stripe.com"]
+    _directives["connect-src"] = [SELF, _stripe_api]
 
 # Hardening that `manage.py check --deploy` asks for; on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

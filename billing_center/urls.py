@@ -57,5 +57,9 @@ if settings.PAYMENT_GATEWAY.startswith("checkout.sandbox_gateway."):
     # pages), there only while it is the configured gateway.
     urlpatterns.append(path("sandbox-gateway/", include("checkout.sandbox_gateway.urls")))
 
+# Our pages for Stripe: card setups for Stripe's card element, the authentication page, and the
+# webhook endpoint (/stripe/webhooks/); each answers 404 unless Stripe is the gateway.
+urlpatterns.append(path("stripe/", include("checkout.stripe_gateway.urls")))
+
 # The 500 page in the visitor's language (all four when it is not known); it never fails itself.
 handler500 = "billing_center.views.server_error"

@@ -33,6 +33,8 @@ def to_hosted_card_page(request):
 def wants_card_entry(request, form) -> bool:
     """Go to the hosted card page? When "Enter the card" was pressed (whatever card was
     chosen: it never pays with another one), or a new card is to pay and none was entered."""
+    if not get_gateway().card_entry().hosted_page_url:
+        return False  # the processor has no hosted card page: the form says what is missing
     if "enter_card" in request.POST:
         return True
     return getattr(form, "payment_required", True) and form.needs_card_entry

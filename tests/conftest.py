@@ -9,6 +9,9 @@ import time_machine
 from subscriptions.models import Role
 from tests.factories import AccountFactory, MembershipFactory
 
+# localstripe for the Stripe adapter's tests (a session fixture) and its settings.
+pytest_plugins = ["tests.stripe_server"]
+
 # Playwright's sync API runs an event loop in the test thread; the ORM calls a browser test makes
 # around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -32,6 +32,7 @@ from checkout.payments.gateway import (
     LookupFailed,
     PaymentDeclined,
     RefundFailed,
+    gateway_customer,
     get_gateway,
 )
 from subscriptions.models import Account
@@ -182,6 +183,7 @@ def pay(attempt: PaymentAttempt) -> PaymentAttempt:
             on_session=attempt.on_session,
             return_url=return_url(attempt) if attempt.on_session else "",
             mandate=card.mandate if card is not None else "",
+            customer=gateway_customer(attempt.account),
         )
     except PaymentDeclined as declined:
         _finish(attempt, AttemptStatus.DECLINED, decline_code=declined.code)

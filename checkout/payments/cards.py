@@ -24,6 +24,7 @@ from checkout.payments.gateway import (
     PaymentDeclined,
     TokenizedCard,
     decline_message,
+    gateway_customer,
     get_gateway,
 )
 from checkout.selectors import subscriptions_renewing_on_default_card
@@ -131,6 +132,7 @@ def _set_up(card: PaymentMethod, *, make_default: bool, actor: User | None) -> C
             token=card.gateway_token,
             idempotency_key=setup_key(card),
             return_url=f"{settings.SITE_URL}{return_path}",
+            customer=gateway_customer(card.account),
         )
     except PaymentDeclined as declined:
         card.delete()  # not saved: the account's cards are as they were

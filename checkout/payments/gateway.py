@@ -150,11 +150,25 @@ class CardSetup:
 @dataclass(frozen=True)
 class CardEntry:
     """What our pages need to show the processor's card fields: its script (card entry with
-    JavaScript), its hosted card page (without), and the key the script identifies us by."""
+    JavaScript), its hosted card page (without; empty when the processor has none), and the
+    key the script identifies us by. Some processors' fields need two more: the processor's
+    own library, loaded before the script (Stripe.js), and a URL of ours where the script
+    starts a card setup for the signed-in account (a Stripe SetupIntent)."""
 
     script_url: str
     hosted_page_url: str
     publishable_key: str
+    library_url: str = ""
+    setup_url: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayCustomer:
+    """Who pays, for a processor that keeps customers (Stripe saves cards on a Customer): our
+    reference for the account, which never changes, and its name."""
+
+    reference: str
+    name: str = ""
 
 
 class PaymentGateway(ABC):
@@ -177,6 +191,7 @@ class PaymentGateway(ABC):
         on_session: bool,
         return_url: str = "",
         mandate: str = "",
+        customer: GatewayCustomer | None = None,
     ) -> Charge:
         """Capture the amount, or raise PaymentDeclined, ActionRequired (on-session),
         ChargeFailed or ChargeOutcomeUnknown. The same key always gets the same answer and
@@ -194,7 +209,14 @@ class PaymentGateway(ABC):
         Raises RefundFailed."""
 
     @abstractmethod
-    def set_up_card(self, *, token: str, idempotency_key: str, return_url: str) -> CardSetup:
+    def set_up_card(
+        self,
+        *,
+        token: str,
+        idempotency_key: str,
+        return_url: str,
+        customer: GatewayCustomer | None = None,
+    ) -> CardSetup:
         """On-session: save a card for later off-session charges, with the customer's
         authentication where the card asks for it (the setup's status is then
         `requires_action`, with its URL). Raises PaymentDeclined, ChargeFailed."""
@@ -202,6 +224,11 @@ class PaymentGateway(ABC):
     @abstractmethod
     def find_card_setup(self, *, idempotency_key: str) -> CardSetup | None:
         """What became of a card setup. Raises LookupFailed."""
+
+
+def gateway_customer(account) -> GatewayCustomer:
+    """The processor's customer for one of our accounts."""
+    return GatewayCustomer(reference=f"account-{account.pk}", name=account.name)
 
 
 def get_gateway() -> PaymentGateway:

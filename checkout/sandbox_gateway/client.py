@@ -21,7 +21,17 @@ class SandboxGateway(PaymentGateway):
     def describe_card(self, *, token):
         return processor.describe_card(token)
 
-    def charge(self, *, token, amount, idempotency_key, on_session, return_url="", mandate=""):
+    def charge(
+        self,
+        *,
+        token,
+        amount,
+        idempotency_key,
+        on_session,
+        return_url="",
+        mandate="",
+        customer=None,
+    ):
         return processor.charge(
             token=token,
             amount=amount,
@@ -37,7 +47,7 @@ class SandboxGateway(PaymentGateway):
     def refund(self, *, reference):
         processor.refund(reference=reference)
 
-    def set_up_card(self, *, token, idempotency_key, return_url):
+    def set_up_card(self, *, token, idempotency_key, return_url, customer=None):
         return processor.set_up_card(
             token=token, idempotency_key=idempotency_key, return_url=return_url
         )
