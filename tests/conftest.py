@@ -37,7 +37,7 @@ FROZEN_NOW = datetime(2026, 11, 22, 10, 0, tzinfo=ZoneInfo("Europe/Dublin"))
 
 @pytest.fixture(autouse=True)
 def _frozen_clock(request):
-    if request.node.get_closest_marker("e2e"):
+    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("real_clock"):
         yield
         return
     with time_machine.travel(FROZEN_NOW, tick=True):

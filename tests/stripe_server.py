@@ -12,6 +12,7 @@ adapter with Stripe's recorded answers instead:
   or `setup_intent.succeeded` events.
 """
 
+import json
 import socket
 import subprocess
 import sys
@@ -181,3 +182,51 @@ def stripe_faults(stripe_gateway, monkeypatch, settings):
         active.update(names)
 
     return set_faults
+
+
+def authenticate_setup(base: str, setup_intent_id: str) -> None:
+    """The customer completes the bank's authentication of a card setup (what localstripe's
+    Stripe.js sends on "Complete authentication")."""
+    intent = stripe_client(base).v1.setup_intents.retrieve(setup_intent_id)
+    body = json.dumps({"key": PUBLISHABLE_KEY, "client_secret": intent.client_secret}).encode()
+    request = urllib.request.Request(
+        f"{base}/v1/setup_intents/{setup_intent_id}/confirm", data=body, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
+def intent_of_action(url: str) -> str:
+    """The intent an authentication link of ours names."""
+    from checkout.stripe_gateway.client import read_authentication_token
+
+    return read_authentication_token(url.split("/stripe/authenticate/", 1)[1].rstrip("/"))["intent"]
+
+
+def new_card(base: str, number: str = "4242424242424242", name: str = "Camille"):
+    """A new card as a form hands it to the services: Stripe's PaymentMethod, described by it."""
+    from checkout.payments.cards import NewCard
+    from checkout.payments.gateway import get_gateway
+
+    card = get_gateway().describe_card(token=payment_method(base, number))
+    return NewCard(card=card, cardholder_name=name)
+
+
+def kept_captures(base: str, account) -> list:
+    """Money Stripe took from the account's customer and kept: succeeded, not refunded."""
+    from checkout.stripe_gateway.models import StripeCustomer
+
+    customer = StripeCustomer.objects.filter(reference=f"account-{account.pk}").first()
+    if customer is None:
+        return []
+    client = stripe_client(base)
+    kept = []
+    for intent in client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter():
+        if intent.customer != customer.customer_id or intent.status != "succeeded":
+            continue
+        charge = intent.latest_charge
+        if isinstance(charge, str):
+            charge = client.v1.charges.retrieve(charge)
+        if not charge.refunded:
+            kept.append(intent)
+    return kept
