@@ -369,5 +369,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Seven "Step n" lines for every PDF rendered; its warnings and errors still show.
         "weasyprint.progress": {"level": "WARNING"},
+        # Stripe's library logs every request at INFO; its errors reach us as exceptions.
+        "stripe": {"level": "WARNING"},
     },
 }

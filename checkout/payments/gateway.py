@@ -225,6 +225,16 @@ class PaymentGateway(ABC):
     def find_card_setup(self, *, idempotency_key: str) -> CardSetup | None:
         """What became of a card setup. Raises LookupFailed."""
 
+    # For operators (manage.py check_gateway)
+
+    def test_card_token(self) -> str:
+        """A card of the processor's test mode that pays without authentication."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """Which processor this is, and where (never a secret)."""
+        return type(self).__name__
+
 
 def gateway_customer(account) -> GatewayCustomer:
     """The processor's customer for one of our accounts."""

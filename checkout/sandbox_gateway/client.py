@@ -54,3 +54,9 @@ class SandboxGateway(PaymentGateway):
 
     def find_card_setup(self, *, idempotency_key):
         return processor.find_card_setup(idempotency_key=idempotency_key)
+
+    def test_card_token(self):
+        return processor.tokenize(number="4242424242424242", exp_month=12, exp_year=2030).token
+
+    def describe(self):
+        return "the sandbox (in this process)"

@@ -482,6 +482,18 @@ class StripeGateway(PaymentGateway):
         except stripe.StripeError as error:
             raise LookupFailed(str(error)) from error
 
+    # For operators
+
+    def test_card_token(self):
+        if not settings.STRIPE_SECRET_KEY.startswith("sk_test_"):
+            raise ChargeFailed("check_gateway runs with a test-mode key (sk_test_…) only.")
+        return "pm_card_visa"  # Stripe's ready-made test Visa, in every test-mode account
+
+    def describe(self):
+        where = settings.STRIPE_API_BASE or "https://api.stripe.com"
+        mode = "test mode" if settings.STRIPE_SECRET_KEY.startswith("sk_test_") else "LIVE mode"
+        return f"Stripe at {where}, {mode}"
+
     # Errors
 
     class _errors:

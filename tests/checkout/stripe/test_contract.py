@@ -163,3 +163,28 @@ def test_a_refund_gives_the_money_back_once(gateway, localstripe):
     )
     assert [refund.amount for refund in refunds.data] == [1234]
     assert gateway.find_charge(idempotency_key="order-refund").refunded is True
+
+
+def test_check_gateway_charges_and_refunds_the_smallest_amount(stripe_gateway, localstripe):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("check_gateway", stdout=out)
+    printed = out.getvalue()
+    assert f"Stripe at {localstripe}, test mode" in printed
+    assert "Test card: visa •••• 4242" in printed
+    assert "Charged € 0.50: pi_" in printed
+    assert "(refunded)" in printed
+    reference = printed.split("Refunded ", 1)[1].split(": ", 1)[1].split(" ", 1)[0]
+    refunds = stripe_client(localstripe).v1.refunds.list(params={"payment_intent": reference})
+    assert [refund.amount for refund in refunds.data] == [50]
+
+
+def test_check_gateway_refuses_live_keys(stripe_gateway, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.STRIPE_SECRET_KEY = "sk_live_something"
+    with pytest.raises(CommandError, match="test-mode key"):
+        call_command("check_gateway")
