@@ -21,9 +21,27 @@ messages: install
 # SQLite, migrations, demo data, then the server on 127.0.0.1:$(PORT) (`make demo PORT=8001`);
 # links in emails (SITE_URL) follow the port. Tasks run in the request (ImmediateBackend), so no
 # worker is needed for the demo.
+#
+# `make demo GATEWAY=stripe` takes payments through Stripe's adapter instead of the sandbox:
+# localstripe (a local imitation of Stripe's API, Stripe.js and webhooks) on 127.0.0.1:8420,
+# its webhooks sent to /stripe/webhooks/, and a database of its own (db-stripe.sqlite3).
 PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
+GATEWAY ?= sandbox
+LOCALSTRIPE_PORT ?= 8420
+ifeq ($(GATEWAY),stripe)
+DEMO_ENV += PAYMENT_GATEWAY=checkout.stripe_gateway.client.StripeGateway \
+	STRIPE_API_BASE=http://127.0.0.1:$(LOCALSTRIPE_PORT) STRIPE_SECRET_KEY=sk_test_demo \
+	STRIPE_PUBLISHABLE_KEY=pk_test_demo STRIPE_WEBHOOK_SECRET=whsec_demo \
+	DATABASE_URL=sqlite:///$(CURDIR)/db-stripe.sqlite3
+endif
 demo: messages
+ifeq ($(GATEWAY),stripe)
+	$(PY) -m localstripe --port $(LOCALSTRIPE_PORT) > localstripe.log 2>&1 & echo $$! > localstripe.pid
+	for i in $$(seq 1 50); do curl -fs http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/ >/dev/null && break; sleep 0.2; done
+	curl -fs -X POST http://127.0.0.1:$(LOCALSTRIPE_PORT)/_config/webhooks/demo \
+	  -d url=$(SITE_URL)/stripe/webhooks/ -d secret=whsec_demo
+endif
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	$(DEMO_ENV) SITE_URL=$(SITE_URL) $(PY) manage.py runserver 127.0.0.1:$(PORT)

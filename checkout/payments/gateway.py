@@ -231,6 +231,10 @@ class PaymentGateway(ABC):
         """A card of the processor's test mode that pays without authentication."""
         raise NotImplementedError
 
+    def demo_card_token(self, label: str) -> str:
+        """A saved Visa for a demo account (seed_demo), which pays without authentication."""
+        raise NotImplementedError
+
     def describe(self) -> str:
         """Which processor this is, and where (never a secret)."""
         return type(self).__name__

@@ -58,5 +58,8 @@ class SandboxGateway(PaymentGateway):
     def test_card_token(self):
         return processor.tokenize(number="4242424242424242", exp_month=12, exp_year=2030).token
 
+    def demo_card_token(self, label):
+        return f"tok_sandbox_ok_{label}_visa_4242"  # the behaviour is in the token's name
+
     def describe(self):
         return "the sandbox (in this process)"

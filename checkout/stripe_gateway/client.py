@@ -489,6 +489,24 @@ class StripeGateway(PaymentGateway):
             raise ChargeFailed("check_gateway runs with a test-mode key (sk_test_…) only.")
         return "pm_card_visa"  # Stripe's ready-made test Visa, in every test-mode account
 
+    def demo_card_token(self, label):
+        if not local_server():
+            raise ChargeFailed("Demo cards are made on a local Stripe server (localstripe) only.")
+        with self._errors(ChargeFailed):
+            method = self.stripe.v1.payment_methods.create(
+                params={
+                    "type": "card",
+                    "card": {
+                        "number": "4242424242424242",
+                        "exp_month": 12,
+                        "exp_year": timezone.localdate().year + 4,
+                        "cvc": "123",
+                    },
+                    "metadata": {"demo": label},
+                }
+            )
+        return method.id
+
     def describe(self):
         where = settings.STRIPE_API_BASE or "https://api.stripe.com"
         mode = "test mode" if settings.STRIPE_SECRET_KEY.startswith("sk_test_") else "LIVE mode"

@@ -81,22 +81,25 @@ def horizontal_overflow(page: Page) -> dict | None:
     )
 
 
-def axe_violations(page: Page) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is now."""
+def axe_violations(page: Page, exclude: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now (leaving out what
+    `exclude` selects: a processor's own card fields, which are its to make accessible)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         # Evaluated through the DevTools protocol: the page's CSP (no inline scripts) still holds
         # for the page's own code.
         page.evaluate(f"() => {{ {axe_source()}\n }}")
         page.evaluate("() => { if (typeof axe === 'object') window.axe = axe; }")
     results = page.evaluate(
-        """async () => {
-          const results = await window.axe.run(document, {resultTypes: ['violations']});
+        """async (exclude) => {
+          const context = exclude.length ? {exclude: exclude.map((s) => [s])} : document;
+          const results = await window.axe.run(context, {resultTypes: ['violations']});
           return results.violations.map((v) => ({
             id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.slice(0, 5).map((n) => ({target: n.target.join(' '),
                                                     summary: n.failureSummary})),
           }));
-        }"""
+        }""",
+        list(exclude),
     )
     return [v for v in results if v["impact"] in BLOCKING_IMPACTS]
 
@@ -122,7 +125,7 @@ class PageAudit:
     problems: list[str] = field(default_factory=list)
     visited: list[str] = field(default_factory=list)
 
-    def check(self, name: str) -> None:
+    def check(self, name: str, exclude: tuple[str, ...] = ()) -> None:
         self.page.wait_for_load_state("load")
         self.visited.append(name)
         where = f"{self.prefix}/{name} ({self.page.url})"
@@ -135,7 +138,7 @@ class PageAudit:
         spilling = spills_out_of_main(self.page)
         if spilling:
             self.problems.append(f"{where} spills out of the page's column: {', '.join(spilling)}")
-        violations = axe_violations(self.page)
+        violations = axe_violations(self.page, exclude)
         if violations:
             self.problems.append(
                 f"{where}: axe-core found serious/critical violations:\n"

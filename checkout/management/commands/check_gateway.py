@@ -39,8 +39,7 @@ class Command(BaseCommand):
             token = gateway.test_card_token()
             card = gateway.describe_card(token=token)
             self.stdout.write(
-                f"Test card: {card.brand} •••• {card.last4} "
-                f"({card.exp_month:02d}/{card.exp_year})"
+                f"Test card: {card.brand} •••• {card.last4} ({card.exp_month:02d}/{card.exp_year})"
             )
             charge = gateway.charge(
                 token=token,

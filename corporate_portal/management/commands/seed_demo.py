@@ -17,6 +17,7 @@ from moneyed import Money
 from billing_center.models import User
 from catalog.models import BillingCycle, Plan, Price, Product, SeatNoun
 from checkout.models import CardBrand, PaymentMethod
+from checkout.payments.gateway import get_gateway
 from corporate_portal.models import Quote
 from corporate_portal.services import SeatRequest, create_quote
 from subscriptions.models import (
@@ -168,7 +169,7 @@ ACCOUNTS = [
         ],
         # product slug, plan, cycle, seats, days since the period began, members assigned
         "subscriptions": [("goto-meeting", "Business", BillingCycle.ANNUAL, 10, 90, 4)],
-        "card": ("Camille Laurent", "tok_sandbox_ok_acme_visa_4242"),
+        "card": ("Camille Laurent", "acme"),
     },
     {
         "name": "Globex Corp",
@@ -188,7 +189,7 @@ ACCOUNTS = [
             ("goto-webinar", "Standard", BillingCycle.ANNUAL, 5, 120, 0),
             ("rescueassist", "Standard", BillingCycle.ANNUAL, 3, 200, 0),
         ],
-        "card": ("Dana Whitfield", "tok_sandbox_ok_globex_visa_4242"),
+        "card": ("Dana Whitfield", "globex"),
     },
 ]
 
@@ -340,16 +341,16 @@ class Command(BaseCommand):
                 SeatAssignment(subscription=subscription, user=user) for user in members[:assigned]
             )
 
-        holder, token = spec["card"]
-        PaymentMethod.objects.get_or_create(
-            gateway_token=token,
-            defaults={
-                "account": account,
-                "brand": CardBrand.VISA,
-                "last4": "4242",
-                "exp_month": 12,
-                "exp_year": today.year + 4,
-                "cardholder_name": holder,
-                "is_default": True,
-            },
-        )
+        holder, label = spec["card"]
+        if not account.payment_methods.exists():
+            # A saved Visa made by the configured processor (the sandbox, or localstripe).
+            PaymentMethod.objects.create(
+                gateway_token=get_gateway().demo_card_token(label),
+                account=account,
+                brand=CardBrand.VISA,
+                last4="4242",
+                exp_month=12,
+                exp_year=today.year + 4,
+                cardholder_name=holder,
+                is_default=True,
+            )
