@@ -25,6 +25,10 @@ NOT_IN_THE_MATRIX = {
     # The sandbox payment processor's own pages (a processor's, not ours: they know cards and
     # charges, not our users): tests/checkout/test_sandbox_pages.py.
     "sandbox_gateway": "the sandbox processor",
+    # Our pages for Stripe (404 unless Stripe is the gateway): the card setup of the signed-in
+    # billing contact's account, the authentication page of its intents, Stripe's webhooks
+    # (signed): tests/checkout/stripe/test_views.py and test_webhooks.py.
+    "stripe_gateway": "the Stripe adapter",
 }
 # Pages for everybody (signing in and out, the language, the front door): no role is refused.
 PUBLIC = {
