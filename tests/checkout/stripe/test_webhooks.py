@@ -152,6 +152,23 @@ def test_only_post(client, stripe_gateway):
     assert client.get(URL).status_code == 405
 
 
+def register_webhook(base: str, url: str) -> None:
+    """Where localstripe sends its signed events (its own configuration endpoint)."""
+    import urllib.request
+
+    body = json.dumps(
+        {
+            "url": url,
+            "secret": WEBHOOK_SECRET,
+            "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
+        }
+    ).encode()
+    config = urllib.request.Request(
+        f"{base}/_config/webhooks/billing-center", data=body, method="POST"
+    )
+    urllib.request.urlopen(config, timeout=5).close()
+
+
 @pytest.mark.real_clock
 @pytest.mark.django_db(transaction=True)
 def test_localstripe_delivers_the_event_and_the_order_is_written(
@@ -160,29 +177,22 @@ def test_localstripe_delivers_the_event_and_the_order_is_written(
     localstripe,
     cart,
     settings,
+    request,
 ):
     """localstripe signs and posts payment_intent.succeeded to our endpoint a second after the
     customer authenticated; nobody comes back to the return page, the webhook completes it."""
-    import urllib.request
-
     settings.ALLOWED_HOSTS = ["*"]
-    body = json.dumps(
-        {
-            "url": f"{live_server.url}{URL}",
-            "secret": WEBHOOK_SECRET,
-            "events": ["payment_intent.succeeded", "payment_intent.payment_failed"],
-        }
-    ).encode()
-    request = urllib.request.Request(
-        f"{localstripe}/_config/webhooks/billing-center", data=body, method="POST"
-    )
-    urllib.request.urlopen(request, timeout=5).close()
+    register_webhook(localstripe, f"{live_server.url}{URL}")
+    # Afterwards localstripe's events (of other tests' intents) go nowhere.
+    request.addfinalizer(lambda: register_webhook(localstripe, "http://127.0.0.1:9/"))
     with pytest.raises(PaymentRequiresAction) as action:
         place(cart, new_card=new_card(localstripe, ALWAYS))
-    authenticate(localstripe, intent_of_action(action.value.url))
+    intent_id = intent_of_action(action.value.url)
+    authenticate(localstripe, intent_id)
+    handled = StripeEvent.objects.filter(type="payment_intent.succeeded", object_id=intent_id)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not Order.objects.exists():
+    while time.monotonic() < deadline and not handled.exists():  # recorded once handled
         time.sleep(0.25)
     order = Order.objects.get()
     assert PaymentAttempt.objects.get().order == order
-    assert StripeEvent.objects.filter(type="payment_intent.succeeded").exists()
+    assert handled.get().outcome.endswith("pending → captured")
