@@ -23,6 +23,7 @@ refuses (see `_intent_params`).
 """
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ import stripe
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from moneyed import Money
@@ -145,8 +147,6 @@ class StripeGateway(PaymentGateway):
     # Card entry
 
     def card_entry(self):
-        from django.templatetags.static import static
-
         library = STRIPE_JS
         if settings.STRIPE_API_BASE and local_server():
             library = f"{settings.STRIPE_API_BASE.rstrip('/')}/js.stripe.com/v3/"
@@ -162,7 +162,7 @@ class StripeGateway(PaymentGateway):
         """A SetupIntent for the card about to be typed in; returns its client secret, which
         only Stripe.js on the customer's page uses."""
         customer_row = self._customer(customer)
-        with self._errors(ChargeFailed):
+        with _stripe_errors(ChargeFailed):
             intent = self.stripe.v1.setup_intents.create(
                 params={
                     "customer": customer_row.customer_id,
@@ -202,7 +202,7 @@ class StripeGateway(PaymentGateway):
         found = StripeCustomer.objects.filter(reference=customer.reference).first()
         if found is not None:
             return found
-        with self._errors(ChargeFailed):
+        with _stripe_errors(ChargeFailed):
             created = self.stripe.v1.customers.create(
                 params={"name": customer.name, "metadata": {"reference": customer.reference}},
                 options={"idempotency_key": f"customer-{customer.reference}"},
@@ -218,14 +218,14 @@ class StripeGateway(PaymentGateway):
     def _attach(self, token: str, customer: StripeCustomer) -> None:
         """The card belongs to the account's customer: attached if it is not yet (a card Stripe
         refuses to attach is a decline); a card of another customer is refused."""
-        with self._errors(ChargeFailed):
+        with _stripe_errors(ChargeFailed):
             method = self.stripe.v1.payment_methods.retrieve(token)
         owner = _value(method, "customer")
         if owner == customer.customer_id:
             return
         if owner:
             raise PaymentDeclined("card_declined")
-        with self._errors(ChargeFailed):
+        with _stripe_errors(ChargeFailed):
             self.stripe.v1.payment_methods.attach(token, params={"customer": customer.customer_id})
 
     # Charges
@@ -250,7 +250,10 @@ class StripeGateway(PaymentGateway):
         customer=None,
     ):
         customer_row = self._customer(customer)
-        self._attach(token, customer_row)
+        if on_session or not mandate:
+            # A saved card with its mandate was attached when it was saved: a renewal makes
+            # one call to Stripe, not three.
+            self._attach(token, customer_row)
         params = {
             "amount": minor_units(amount),
             "currency": amount.currency.code.lower(),
@@ -431,14 +434,18 @@ class StripeGateway(PaymentGateway):
 
     def _browser_setup(self, token: str, customer: StripeCustomer) -> CardSetup | None:
         """The succeeded SetupIntent of this account's that set up this card, if any."""
-        setups = customer.card_setups.filter(payment_method__in=["", token]).order_by("-pk")
-        for setup in setups[:20]:
-            if setup.payment_method == token:
-                return CardSetup(
-                    reference=setup.setup_intent_id,
-                    status=ChargeStatus.SUCCEEDED,
-                    mandate=setup.setup_intent_id,
-                )
+        known = customer.card_setups.filter(payment_method=token).first()
+        if known is not None:
+            return CardSetup(
+                reference=known.setup_intent_id,
+                status=ChargeStatus.SUCCEEDED,
+                mandate=known.setup_intent_id,
+            )
+        # Started in the last day and not matched yet, newest first (the card just entered).
+        recent = customer.card_setups.filter(
+            payment_method="", created_at__gte=timezone.now() - timedelta(days=1)
+        ).order_by("-pk")
+        for setup in recent[:5]:
             try:
                 intent = self.stripe.v1.setup_intents.retrieve(setup.setup_intent_id)
             except stripe.StripeError:
@@ -492,7 +499,7 @@ class StripeGateway(PaymentGateway):
     def demo_card_token(self, label):
         if not local_server():
             raise ChargeFailed("Demo cards are made on a local Stripe server (localstripe) only.")
-        with self._errors(ChargeFailed):
+        with _stripe_errors(ChargeFailed):
             method = self.stripe.v1.payment_methods.create(
                 params={
                     "type": "card",
@@ -512,24 +519,16 @@ class StripeGateway(PaymentGateway):
         mode = "test mode" if settings.STRIPE_SECRET_KEY.startswith("sk_test_") else "LIVE mode"
         return f"Stripe at {where}, {mode}"
 
-    # Errors
 
-    class _errors:
-        """Stripe's errors as the gateway's: a card error is a decline, any other the given
-        error class."""
-
-        def __init__(self, error_class):
-            self.error_class = error_class
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, kind, error, traceback):
-            if error is None or not isinstance(error, stripe.StripeError):
-                return False
-            if isinstance(error, stripe.CardError):
-                raise PaymentDeclined(_decline_of(error)) from error
-            raise self.error_class(str(error)) from error
+@contextmanager
+def _stripe_errors(error_class):
+    """Stripe's errors as the gateway's: a card error is a decline, any other `error_class`."""
+    try:
+        yield
+    except stripe.CardError as error:
+        raise PaymentDeclined(_decline_of(error)) from error
+    except stripe.StripeError as error:
+        raise error_class(str(error)) from error
 
 
 def _decline_of(error: stripe.CardError) -> str:

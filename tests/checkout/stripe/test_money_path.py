@@ -322,3 +322,53 @@ def test_two_clicks_at_once_charge_once(stripe_faults, localstripe, fault, setti
     assert Order.objects.count() == 1
     assert len(kept_captures(localstripe, cart.account)) == 1
     assert_consistent(localstripe, cart.account)
+
+
+class TestCorporateServiceOrder:
+    """The corporate worker charges service orders off-session with the account's saved card."""
+
+    def run(self, service_order, django_capture_on_commit_callbacks):
+        from corporate_portal.tasks import process_service_order
+
+        with django_capture_on_commit_callbacks(execute=True):
+            process_service_order.call(service_order.pk)
+        service_order.refresh_from_db()
+        return service_order
+
+    def with_card(self, localstripe, number):
+        from tests.corporate_portal.test_payment_faults import placed_service_order
+
+        service_order, _webinar = placed_service_order()
+        card = service_order.payment_method
+        # A card of Stripe's, not attached to the account's customer yet: the adapter attaches
+        # it before the first charge.
+        card.gateway_token = new_card(localstripe, number).card.token
+        card.save(update_fields=["gateway_token"])
+        return service_order
+
+    def test_it_is_charged_in_usd_cents_once_even_after_a_lost_answer(
+        self, stripe_faults, localstripe, django_capture_on_commit_callbacks
+    ):
+        from corporate_portal.models import ServiceOrderStatus
+
+        service_order = self.with_card(localstripe, "4242424242424242")
+        stripe_faults("timeout_after_capture")
+        service_order = self.run(service_order, django_capture_on_commit_callbacks)
+        assert service_order.status == ServiceOrderStatus.COMPLETED
+        attempt = PaymentAttempt.objects.get()
+        assert (attempt.on_session, attempt.status) == (False, AttemptStatus.CAPTURED)
+        [intent] = kept_captures(localstripe, service_order.account)
+        assert (intent.id, intent.currency) == (attempt.charge_reference, "usd")
+        assert intent.amount == int(attempt.amount.amount * 100)
+
+    def test_a_card_the_bank_wants_confirmed_fails_it_with_why(
+        self, stripe_faults, localstripe, django_capture_on_commit_callbacks
+    ):
+        from corporate_portal.models import ServiceOrderStatus
+
+        service_order = self.with_card(localstripe, ALWAYS)
+        service_order = self.run(service_order, django_capture_on_commit_callbacks)
+        assert service_order.status == ServiceOrderStatus.FAILED
+        assert "Your bank asks you to confirm this payment" in service_order.failure_reason
+        assert PaymentAttempt.objects.get().decline_code == "authentication_required"
+        assert kept_captures(localstripe, service_order.account) == []
