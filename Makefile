@@ -35,12 +35,25 @@ DEMO_ENV += PAYMENT_GATEWAY=checkout.stripe_gateway.client.StripeGateway \
 	STRIPE_PUBLISHABLE_KEY=pk_test_demo STRIPE_WEBHOOK_SECRET=whsec_demo \
 	DATABASE_URL=sqlite:///$(CURDIR)/db-stripe.sqlite3
 endif
+# Waits for localstripe, then has it send its signed events to our webhook endpoint.
+define LOCALSTRIPE_WEBHOOKS
+import sys, time, urllib.parse, urllib.request
+base, url = sys.argv[1:3]
+for _ in range(100):
+    try:
+        urllib.request.urlopen(base + "/js.stripe.com/v3/", timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.2)
+body = urllib.parse.urlencode({"url": url, "secret": "whsec_demo"}).encode()
+urllib.request.urlopen(urllib.request.Request(base + "/_config/webhooks/demo", data=body)).close()
+print("localstripe on", base, "sends its webhooks to", url)
+endef
+export LOCALSTRIPE_WEBHOOKS
 demo: messages
 ifeq ($(GATEWAY),stripe)
 	$(PY) -m localstripe --port $(LOCALSTRIPE_PORT) > localstripe.log 2>&1 & echo $$! > localstripe.pid
-	for i in $$(seq 1 50); do curl -fs http://127.0.0.1:$(LOCALSTRIPE_PORT)/js.stripe.com/v3/ >/dev/null && break; sleep 0.2; done
-	curl -fs -X POST http://127.0.0.1:$(LOCALSTRIPE_PORT)/_config/webhooks/demo \
-	  -d url=$(SITE_URL)/stripe/webhooks/ -d secret=whsec_demo
+	$(PY) -c "$$LOCALSTRIPE_WEBHOOKS" http://127.0.0.1:$(LOCALSTRIPE_PORT) $(SITE_URL)/stripe/webhooks/
 endif
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v0
 	$(DEMO_ENV) $(PY) manage.py seed_demo
