@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from moneyed import Money
 
+from billing_center.integrations import events as webhook_events
 from billing_center.models import AuditAction, AuditEvent
 
 
@@ -38,7 +39,7 @@ def record_audit_event(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         account=account,
         action=action,
@@ -48,3 +49,6 @@ def record_audit_event(
         before={key: _plain(value) for key, value in (before or {}).items()},
         after={key: _plain(value) for key, value in (after or {}).items()},
     )
+    # What other systems learn of the change, in its transaction (webhooks' outbox).
+    webhook_events.from_audit(event, target)
+    return event

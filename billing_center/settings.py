@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     # The sandbox payment processor (/sandbox-gateway/): reached only through the gateway
     # interface, like a remote processor.
     "checkout.sandbox_gateway",
+    # API keys, webhook endpoints and the outbox of events (other systems).
+    "billing_center.integrations",
+    # django-ninja's own Swagger UI files (the API's docs for staff), served by us: no CDN.
+    "ninja",
     # Stripe (/stripe/): its customers, card setups, authentication page and webhooks.
     "checkout.stripe_gateway",
 ]
@@ -289,6 +293,16 @@ if STRIPE_GATEWAY:
         raise ImproperlyConfigured(
             f'PAYMENT_GATEWAY is Stripe: set {", ".join(_missing)} (README "Stripe").'
         )
+# Integrations (billing_center.integrations, checkout.api): webhooks are sent to https:// URLs
+# only unless WEBHOOKS_ALLOW_HTTP (the demo and tests, on loopback); a receiver has this long
+# to answer; failed deliveries are tried again after these delays (seconds: 1 min, 5 min,
+# 30 min, 2 h, 6 h, 12 h), then failed. The API allows each key this many requests a minute.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_RETRY_DELAYS = [
+    int(delay) for delay in env_list("WEBHOOK_RETRY_DELAYS", "60,300,1800,7200,21600,43200")
+]
+API_RATE_LIMIT_PER_MINUTE = int(os.environ.get("API_RATE_LIMIT_PER_MINUTE", "600"))
 # How long a payment attempt is taken to be in the hands of the request that opened it; after
 # that its outcome is settled by asking the gateway (checkout.payments, reconcile_payments).
 PAYMENT_IN_FLIGHT_SECONDS = int(os.environ.get("PAYMENT_IN_FLIGHT_SECONDS", "120"))

@@ -6,6 +6,8 @@ from django.urls import include, path
 from billing_center import views
 from billing_center.forms import LoginForm
 from cart import urls as cart_urls
+from checkout import api as api_views
+from checkout.api import api
 from checkout.urls import cart_patterns
 from corporate_portal.urls import corporate_patterns, quote_patterns
 from subscriptions import views as subscription_views
@@ -56,6 +58,12 @@ if settings.PAYMENT_GATEWAY.startswith("checkout.sandbox_gateway."):
     # The sandbox payment processor's own pages (a processor of its own, not our billing
     # pages), there only while it is the configured gateway.
     urlpatterns.append(path("sandbox-gateway/", include("checkout.sandbox_gateway.urls")))
+
+# The read API for other systems (checkout.api): /api/v1/, OpenAPI at /api/v1/openapi.json.
+urlpatterns += [
+    path("api/v1/openapi.json", api_views.openapi_document, name="api_openapi"),
+    path("api/v1/", api.urls),
+]
 
 # Our pages for Stripe: card setups for Stripe's card element, the authentication page, and the
 # webhook endpoint (/stripe/webhooks/); each answers 404 unless Stripe is the gateway.

@@ -18,3 +18,7 @@ class CheckoutConfig(AppConfig):
         register_flow(PaymentPurpose.CHECKOUT, placement.CheckoutPayment.of_attempt)
         register_flow(PaymentPurpose.RENEWAL, renewals.RenewalPayment.of_attempt)
         register_flow(PaymentPurpose.INVOICE, invoice_payments.InvoicePayment.of_attempt)
+        from billing_center.integrations.events import register_payload
+        from checkout.representations import invoice_payload
+
+        register_payload("checkout.invoice", invoice_payload)

@@ -14,3 +14,7 @@ class CorporatePortalConfig(AppConfig):
         # How the money path rebuilds a service order's payment from its attempt (the
         # reconciliation ends service orders whose worker run is gone).
         register_flow(PaymentPurpose.SERVICE_ORDER, processing.ServiceOrderPayment.of_attempt)
+        from billing_center.integrations.events import register_payload
+        from corporate_portal.representations import service_order_payload
+
+        register_payload("corporate_portal.serviceorder", service_order_payload)

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from moneyed import Money
 
 from billing_center import locks
+from billing_center.audit import record_audit_event
 from billing_center.emails import send_templated_email
+from billing_center.models import AuditAction
 from billing_center.money import format_money
 from checkout.billing import BillingDetails
 from checkout.models import AttemptStatus, OrderLineKind, PaymentAttempt, PaymentPurpose
@@ -240,6 +242,13 @@ def _apply(service_order: ServiceOrder, attempt: PaymentAttempt | None) -> Servi
     service_order.processed_at = timezone.now()
     service_order.failure_reason = ""
     service_order.save(update_fields=["order", "status", "processed_at", "failure_reason"])
+    record_audit_event(
+        actor=None,
+        account=service_order.account,
+        action=AuditAction.CHANGED,
+        target=service_order,
+        after={"status": ServiceOrderStatus.COMPLETED, "order": order.number},
+    )
     # Sent once: only the run that completes it gets here.
     transaction.on_commit(lambda: _send_receipt(service_order.pk))
     return service_order

@@ -8,4 +8,10 @@ class SubscriptionsConfig(AppConfig):
 
     def ready(self):
         # The activity list's words for subscriptions, people and memberships.
+        from billing_center.integrations.events import register_payload
         from subscriptions import activity  # noqa: F401
+        from subscriptions.representations import account_payload, subscription_payload
+
+        # How webhook events show subscriptions and accounts (as the API does).
+        register_payload("subscriptions.subscription", subscription_payload)
+        register_payload("subscriptions.account", account_payload)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from billing_center.claims import ClaimedBatches
+from billing_center.integrations import events as webhook_events
 from checkout.emails import send_payment_failed_email
 from checkout.invoices.payments import InvoicePayment, locked_invoice, subscriptions_of
 from checkout.models import Invoice, InvoiceStatus
@@ -132,7 +133,16 @@ _notices: ContextVar[dict | None] = ContextVar("dunning_notices", default=None)
 
 
 def notify_payment_failed(*, account_id: int, invoice_id: int, decline: str) -> None:
-    """In the transaction that records the failure: told once it commits."""
+    """In the transaction that records the failure: told once it commits (to the billing
+    contact by email, and to the integrations as invoice.payment_failed)."""
+    if webhook_events.wanted("invoice.payment_failed"):
+        invoice = Invoice.objects.select_related("account").get(pk=invoice_id)
+        webhook_events.emit(
+            "invoice.payment_failed",
+            account=invoice.account,
+            obj=invoice,
+            extra={"decline_code": decline},
+        )
     notices = _notices.get()
     if notices is None:
         transaction.on_commit(
