@@ -14,7 +14,6 @@ import time
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.cache import cache
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
@@ -96,6 +95,14 @@ def _visible(queryset, key: ApiKey, account_field: str):
     return queryset
 
 
+def _text(value: str, *, max_length: int, name: str) -> str:
+    """A text parameter as the database can compare it: no NUL byte, not longer than the field
+    it is compared with (400 otherwise, never a server error)."""
+    if "\x00" in value or len(value) > max_length:
+        raise HttpError(400, f"Not a valid {name}.")
+    return value
+
+
 def _account(key: ApiKey, account_id: int) -> Account:
     account = _visible(Account.objects.filter(pk=account_id), key, "pk").first()
     if account is None:
@@ -124,7 +131,8 @@ def user_entitlements(request, email: str = "", user_id: int | None = None):
         raise HttpError(400, "Give email or user_id.")
     seats = SeatAssignment.objects.all()
     if email:
-        seats = seats.filter(user__email__iexact=email.strip())
+        email = _text(email.strip(), max_length=254, name="email")
+        seats = seats.filter(user__email__iexact=email)
     if user_id is not None:
         seats = seats.filter(user_id=user_id)
     return entitlements(_visible(seats, key, "subscription__account_id"))
@@ -177,8 +185,9 @@ def account_subscriptions(request, account_id: int):
 @api.get("/invoices/{number}/", response={200: InvoiceOut, **ERRORS}, summary="An invoice")
 def invoice_detail(request, number: str):
     key = _require(request, "invoices:read")
+    number = _text(number, max_length=30, name="invoice number")
     invoice = (
-        _visible(Invoice.objects.filter(Q(number=number)), key, "account_id")
+        _visible(Invoice.objects.filter(number=number), key, "account_id")
         .select_related("account", "order", "corrects")
         .first()
     )

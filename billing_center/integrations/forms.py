@@ -23,6 +23,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=[(event, event) for event in EVENT_TYPES],

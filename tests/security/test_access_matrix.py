@@ -29,6 +29,10 @@ NOT_IN_THE_MATRIX = {
     # billing contact's account, the authentication page of its intents, Stripe's webhooks
     # (signed): tests/checkout/stripe/test_views.py and test_webhooks.py.
     "stripe_gateway": "the Stripe adapter",
+    # The read API: by API key, not by session; its own URLconf-driven suite walks every API
+    # route with no key, a revoked key, a key without scope and another account's key:
+    # tests/security/test_api_access.py.
+    "api": "the read API",
 }
 # Pages for everybody (signing in and out, the language, the front door): no role is refused.
 PUBLIC = {
@@ -43,6 +47,8 @@ PUBLIC = {
     # The link sent to an invoice copy address: the signed link is the proof, no login
     # (tests/checkout/test_billing_information.py::TestDoubleOptIn).
     "invoice_copy_consent",
+    # The API's OpenAPI document: no data, for whoever integrates (the API itself needs a key).
+    "api_openapi",
 }
 # Billing Center pages a corporate account uses too (billing_center.access.SHARED_VIEWS): its
 # invoices, and paying one that a declined renewal left open.
