@@ -287,3 +287,19 @@ def test_hostile_ids_are_answered_not_crashed(client, world, path):
 
 def test_reverse_names(db):
     assert reverse("api_openapi") == "/api/v1/openapi.json"
+
+
+def test_the_demo_tells_which_products_julien_may_use(client):
+    """README: create_api_key demo, then the entitlements of julien.moreau@acme.test."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=StringIO())
+    out = StringIO()
+    call_command("create_api_key", "demo", stdout=out)
+    value = out.getvalue().splitlines()[1]
+    answer = get(client, "/api/v1/entitlements/?email=julien.moreau@acme.test", value)
+    assert answer.status_code == 200
+    assert [e["product"]["name"] for e in answer.json()] == ["GoTo Meeting"]
+    assert answer.json()[0]["account"]["name"] == "Acme SARL"

@@ -365,3 +365,83 @@ def test_users_in_the_payload_are_emails_only(
         subscription_services.assign_seat(subscription=subscription, user=user, actor=contact)
     body = receiver.received[0].body.decode()
     assert "password" not in body
+
+
+class TestMoreEvents:
+    def test_a_trial_starts_and_ends(
+        self, endpoint, receiver, account, contact, django_capture_on_commit_callbacks
+    ):
+        from subscriptions.lifecycle import expire_trials
+
+        webinar = plan_with_prices(
+            product__name="GoTo Webinar", product__trial_offered=True, product__trial_days=14
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            trial = subscription_services.start_trial(
+                account=account, product=webinar.product, plan=webinar, seat_count=3, actor=contact
+            )
+        assert receiver.types() == ["subscription.created", "trial.started"]
+        started = receiver.events()[1]["data"]["object"]
+        assert (started["status"], started["trial_end"]) == ("trialing", str(trial.trial_end))
+        with django_capture_on_commit_callbacks(execute=True):
+            expire_trials(today=trial.trial_end + timedelta(days=1))
+        ended = receiver.events()[-1]
+        assert ended["type"] == "trial.ended"
+        assert ended["data"]["object"]["grants_access"] is False
+
+    def test_a_subscription_canceled_at_its_period_end(
+        self, endpoint, receiver, account, contact, django_capture_on_commit_callbacks
+    ):
+        from subscriptions.lifecycle import cancel_at_period_end, end_canceled_subscriptions
+
+        subscription = renewing(account)
+        with django_capture_on_commit_callbacks(execute=True):
+            cancel_at_period_end(subscription=subscription, actor=contact)
+        assert receiver.types() == ["subscription.updated"]
+        assert receiver.events()[0]["data"]["object"]["cancel_at_period_end"] is True
+        with django_capture_on_commit_callbacks(execute=True):
+            end_canceled_subscriptions(today=date(2026, 11, 22))
+        assert receiver.types()[-1] == "subscription.canceled"
+
+    def test_a_service_order_completed(
+        self, endpoint, receiver, django_capture_on_commit_callbacks
+    ):
+        from corporate_portal.tasks import process_service_order
+        from tests.corporate_portal.test_payment_faults import placed_service_order
+
+        service_order, _webinar = placed_service_order()
+        with django_capture_on_commit_callbacks(execute=True):
+            process_service_order.call(service_order.pk)
+        completed = [e for e in receiver.events() if e["type"] == "service_order.completed"]
+        assert len(completed) == 1
+        shown = completed[0]["data"]["object"]
+        assert (shown["id"], shown["status"]) == (service_order.pk, "completed")
+        assert shown["invoice"].startswith("INV-")
+        # The new administrator's seats came with it.
+        assert "seat.assigned" in receiver.types()
+
+    def test_staff_move_an_account_to_the_other_portal(
+        self, endpoint, receiver, account, admin_client, django_capture_on_commit_callbacks
+    ):
+        from django.forms.models import model_to_dict
+
+        from subscriptions.models import Portal
+
+        page = admin_client.get(f"/admin/subscriptions/account/{account.pk}/change/")
+        assert page.status_code == 200
+        form = page.context["adminform"].form
+        data = {
+            name: value
+            for name, value in model_to_dict(account, fields=form.fields).items()
+            if value is not None
+        }
+        data["portal"] = Portal.CORPORATE
+        for formset in page.context["inline_admin_formsets"]:
+            prefix = formset.formset.prefix  # the inlines are left as they are
+            data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = admin_client.post(f"/admin/subscriptions/account/{account.pk}/change/", data)
+        assert answer.status_code == 302, answer.context["adminform"].form.errors
+        [event] = [e for e in receiver.events() if e["type"] == "account.portal_changed"]
+        assert event["data"]["object"]["portal"] == "corporate"
+        assert event["data"]["previous"] == {"portal": "billing_center"}
