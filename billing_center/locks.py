@@ -17,6 +17,7 @@ The kernel names the models by label (django.apps), so that every app can lock t
 while no lower app imports a higher one."""
 
 from django.apps import apps
+from django.db import OperationalError
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -159,3 +160,13 @@ def claim_rows(queryset: QuerySet, *, size: int) -> list[int]:
         .select_for_update(skip_locked=True, of=("self",))
         .values_list("pk", flat=True)[:size]
     )
+
+
+def lock_first_in_line(queryset: QuerySet):
+    """The first row of an ordered queue (an account's webhook deliveries to one endpoint),
+    locked; None when another worker holds it — then the rows behind it wait too (never
+    skipped ahead, unlike `claim_rows`), and nothing is delivered out of order."""
+    try:
+        return queryset.select_for_update(nowait=True, of=("self",)).first()
+    except OperationalError:
+        return None

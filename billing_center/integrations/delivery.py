@@ -22,6 +22,7 @@ from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
+from billing_center import locks
 from billing_center.integrations.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -74,8 +75,8 @@ def post(endpoint: WebhookEndpoint, body: bytes) -> tuple[int | None, str]:
 def deliver_due(*, account_id: int | None = None, now=None) -> int:
     """Deliver every due delivery (of one account, or all), each account's events to each
     endpoint in order: a delivery waits while an earlier one of the same account and endpoint
-    is still pending. Returns how many were delivered. Safe to run concurrently: a delivery
-    being sent by another worker is skipped (row locks)."""
+    is still pending. Returns how many were delivered. Safe to run concurrently: a line whose
+    first delivery another worker is sending is left to that worker (row locks)."""
     now = now or timezone.now()
     pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
     if account_id is not None:
@@ -91,16 +92,14 @@ def _deliver_in_order(endpoint_id: int, account_id: int | None, now) -> int:
     delivered = 0
     while True:
         with transaction.atomic():
-            head = (
-                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("event", "endpoint")
+            head = locks.lock_first_in_line(
+                WebhookDelivery.objects.select_related("event", "endpoint")
                 .filter(
                     status=DeliveryStatus.PENDING,
                     endpoint_id=endpoint_id,
                     event__account_id=account_id,
                 )
                 .order_by("event_id")
-                .first()
             )
             if head is None or head.next_attempt_at > now or not head.endpoint.active:
                 return delivered
