@@ -45,6 +45,15 @@ def _frozen_clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _webhook_endpoints_read_again():
+    """The webhook endpoints a test made are gone with its transaction: read them again."""
+    yield
+    from billing_center.integrations.events import forget_endpoints
+
+    forget_endpoints()
+
+
+@pytest.fixture(autouse=True)
 def _language_restored():
     """Every test starts and ends in the default language, whatever it or a view activated."""
     from django.conf import settings

@@ -68,6 +68,9 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def event_list(self, obj):
         return ", ".join(obj.events)
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # turned off instead (active), so its deliveries stay listed
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.secret = WebhookEndpoint.new_secret()

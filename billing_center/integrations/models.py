@@ -143,11 +143,15 @@ class WebhookDelivery(models.Model):
     event = models.ForeignKey(
         WebhookEvent, verbose_name=_("event"), on_delete=models.CASCADE, related_name="deliveries"
     )
+    # Without a database constraint: a process that read the endpoints a few seconds before
+    # one was deleted still writes its delivery, which is then never sent, instead of failing
+    # the change it tells of. Staff disable endpoints rather than delete them.
     endpoint = models.ForeignKey(
         WebhookEndpoint,
         verbose_name=_("endpoint"),
         on_delete=models.CASCADE,
         related_name="deliveries",
+        db_constraint=False,
     )
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
