@@ -44,7 +44,7 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # Production's task backend: a page enqueues a row, `manage.py db_worker` runs it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "billing_center.task_backends.DatabaseBackend"}}
 # Emails are rendered as in production, then dropped: there is no mail server on the loopback.
 EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # collectstatic writes here (var/ is ignored by git), not into the project's staticfiles/.

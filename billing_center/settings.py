@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "checkout.sandbox_gateway",
     # API keys, webhook endpoints and the outbox of events (other systems).
     "billing_center.integrations",
+    # Prometheus metrics of requests and the database (/metrics, billing_center.metrics).
+    "django_prometheus",
+    # /health/ and /health/ready/ (billing_center.health): its pages' templates.
+    "health_check",
     # django-ninja's own Swagger UI files (the API's docs for staff), served by us: no CDN.
     "ninja",
     # Stripe (/stripe/): its customers, card setups, authentication page and webhooks.
@@ -69,6 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is set before anything logs (billing_center.request_ids).
+    "billing_center.request_ids.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,6 +90,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Axes last, so that it sees the outcome of authentication in the views above it.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "billing_center.urls"
@@ -232,13 +240,22 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Django Tasks API: the immediate backend runs a task in the request (demo, tests); production
 # sets TASKS_BACKEND=django_tasks_db.DatabaseBackend and runs `manage.py db_worker`.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        ),
-    }
+# Each is used through its subclass in billing_center.task_backends (tasks carry the request id).
+_TASK_BACKENDS = {
+    "django_tasks.backends.immediate.ImmediateBackend": (
+        "billing_center.task_backends.ImmediateBackend"
+    ),
+    "django_tasks_db.DatabaseBackend": "billing_center.task_backends.DatabaseBackend",
 }
+_task_backend = os.environ.get("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS.get(_task_backend, _task_backend)}}
+# /health/ready/ fails when the oldest task waiting for a worker has waited longer than this.
+TASK_BACKLOG_MAX_AGE_SECONDS = int(os.environ.get("TASK_BACKLOG_MAX_AGE_SECONDS", "600"))
+# /metrics: for these addresses (CIDR, comma-separated) or with `Authorization: Bearer <token>`.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Errors to Sentry when set (billing_center.observability): ids only, no card or personal data.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 
 # The vendor, printed on every invoice as issued: its country decides which VAT rule applies
 # (SPEC "VAT"). The demo's vendor only with DEBUG on: a production that forgot them would issue
@@ -355,6 +372,8 @@ if STRIPE_GATEWAY:
 # Hardening that `manage.py check --deploy` asks for; on by default whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# Probes and the metrics scraper speak plain HTTP to the process behind the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
@@ -370,9 +389,24 @@ LOGGING = {
     "filters": {
         # A refused request (403, 404…) is one line, not a traceback: nothing is broken.
         "client_errors_one_line": {"()": "billing_center.logs.ClientErrorsOneLine"},
+        # The request id (billing_center.request_ids) on every line, in tasks too.
+        "request_id": {"()": "billing_center.request_ids.RequestIdFilter"},
+    },
+    "formatters": {
+        # One JSON object per line (LOG_FORMAT=json, the default with DEBUG off).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_one_line"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "client_errors_one_line"],
+            "formatter": os.environ.get("LOG_FORMAT", "text" if DEBUG else "json"),
+        }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from billing_center import views
+from billing_center import health, metrics, views
 from billing_center.forms import LoginForm
 from cart import urls as cart_urls
 from checkout import api as api_views
@@ -64,6 +64,14 @@ urlpatterns += [
     path("api/v1/openapi.json", api_views.openapi_document, name="api_openapi"),
     path("api/v1/", api.urls),
 ]
+
+# Operations: liveness and readiness (billing_center.health), Prometheus metrics.
+operations_patterns = [
+    path("health/", health.live, name="health"),
+    path("health/ready/", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
+]
+urlpatterns.append(path("", include((operations_patterns, "operations"))))
 
 # Our pages for Stripe: card setups for Stripe's card element, the authentication page, and the
 # webhook endpoint (/stripe/webhooks/); each answers 404 unless Stripe is the gateway.

@@ -6,9 +6,11 @@ caller's transaction, under the caller's locks, or not at all."""
 
 from datetime import date
 
+from django.db import transaction
 from django.utils.translation import gettext as _
 from moneyed import Money
 
+from billing_center import metrics
 from billing_center.audit import record_audit_event
 from billing_center.clock import moment_on
 from billing_center.models import AuditAction, User
@@ -114,6 +116,8 @@ def write_order(
         paid=paid,
         corrects=corrects,
     )
+    kind = "credit_note" if invoice.is_credit_note else "invoice"
+    transaction.on_commit(lambda: metrics.ORDERS_PLACED.labels(kind).inc())
     record_audit_event(
         actor=actor,
         account=account,

@@ -22,7 +22,7 @@ from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
 
-from billing_center import locks
+from billing_center import locks, metrics
 from billing_center.integrations.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -116,12 +116,14 @@ def _attempt(delivery: WebhookDelivery, now) -> bool:
     delivery.last_attempt_at = timezone.now()
     delivery.last_status_code = status
     if status is not None and 200 <= status < 300:
+        metrics.WEBHOOK_DELIVERIES.labels("delivered").inc()
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = delivery.last_attempt_at
         delivery.last_error = ""
         delivery.save()
         return True
     delivery.last_error = error or f"HTTP {status}"
+    metrics.WEBHOOK_DELIVERIES.labels("failed").inc()
     delays = settings.WEBHOOK_RETRY_DELAYS
     if delivery.attempts > len(delays):
         delivery.status = DeliveryStatus.FAILED

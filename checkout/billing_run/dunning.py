@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from billing_center import metrics
 from billing_center.claims import ClaimedBatches
 from billing_center.integrations import events as webhook_events
 from checkout.emails import send_payment_failed_email
@@ -70,9 +71,11 @@ class DunningRetry(InvoicePayment):
 
     def write(self, invoice, attempt):
         self.report.paid += 1
+        metrics.DUNNING.labels("paid").inc()
         return super().write(invoice, attempt)
 
     def declined(self, attempt, declined):
+        metrics.DUNNING.labels("declined").inc()
         self.report.record(
             record_failed_retry(invoice_id=self.invoice_id, decline=declined.code, today=self.today)
         )

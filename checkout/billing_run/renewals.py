@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from billing_center import locks
+from billing_center import locks, metrics
 from billing_center.claims import ClaimedBatches
 from checkout.billing import BillingDetails
 from checkout.billing_run.dunning import next_retry_after, notify_payment_failed
@@ -235,6 +235,7 @@ def renew_once(*, subscription_id: int, account_id: int, today: date) -> tuple[s
         subscription_id=subscription_id, account_id=account_id, today=today, period_start=None
     )
     outcome = take_payment(flow)
+    metrics.RENEWALS.labels(outcome).inc()
     return outcome, flow.next_due and outcome != Outcome.NOT_DUE
 
 

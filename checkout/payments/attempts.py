@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from moneyed import Money
 
-from billing_center import locks
+from billing_center import locks, metrics
 from billing_center.models import User
 from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod
 from checkout.payments.gateway import (
@@ -291,6 +291,7 @@ def _settle(attempt: PaymentAttempt, **outcome) -> PaymentAttempt:
         **outcome
     )
     if settled:
+        metrics.PAYMENT_ATTEMPTS.labels(outcome["status"]).inc()
         for field, value in outcome.items():
             setattr(attempt, field, value)
     else:

@@ -1,6 +1,7 @@
 """A refused page logs one line (not a traceback, not twice); HEAD / answers like GET /."""
 
 import io
+import json
 import logging
 
 import pytest
@@ -24,7 +25,13 @@ def test_a_member_refused_a_billing_page_is_one_log_line(client, member, console
     response = client.get(reverse("subscriptions:dashboard"))
     assert response.status_code == 403
     lines = console.getvalue().splitlines()
-    assert lines == ["Forbidden (Permission denied): /billing/"]
+    assert len(lines) == 1  # one JSON object, no traceback
+    line = json.loads(lines[0])
+    assert (line["level"], line["message"]) == (
+        "WARNING",
+        "Forbidden (Permission denied): /billing/",
+    )
+    assert line["request_id"] == response["X-Request-ID"]  # the request's own id
 
 
 def test_a_server_error_keeps_its_traceback(console):

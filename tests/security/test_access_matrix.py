@@ -33,6 +33,9 @@ NOT_IN_THE_MATRIX = {
     # route with no key, a revoked key, a key without scope and another account's key:
     # tests/security/test_api_access.py.
     "api": "the read API",
+    # Health probes (no data) and the Prometheus metrics (for the monitoring system's
+    # addresses or token only): tests/operations/test_operations.py.
+    "operations": "health and metrics",
 }
 # Pages for everybody (signing in and out, the language, the front door): no role is refused.
 PUBLIC = {
