@@ -1,12 +1,16 @@
 """The PDF of an issued document (an invoice or a credit note), in the document's language:
-rendered after the transaction that issued it commits (`render_document_pdf`, a task that
-`checkout.invoices.issuing.issue_invoice` enqueues), kept through Django's storage API
-(`invoices/<year>/<number>.pdf` under MEDIA_ROOT by default) and served from there.
+rendered when it is first asked for (the PDF link, `open_document_pdf`), kept through Django's
+storage API (`invoices/<year>/<number>.pdf` under MEDIA_ROOT by default) and served from there
+afterwards. Nothing is rendered when a document is issued: most are never downloaded, and a
+render costs the worker ~200 ms (issue 22). `render_documents --missing` (or the low-priority
+`render_missing_documents` task) renders the backlog off-peak for those who want every PDF in
+storage, a mail that attaches one calls `open_document_pdf` too.
 
 What was fixed when it was issued never changes; its state does (paid later, lowered by a
-credit note, voided: checkout.invoices.state), and then `restate_document_pdf` renders it again
-so that the PDF says what the page says. A file the storage lost is rendered back by the first
-one to need it."""
+credit note, voided: checkout.invoices.state), and then `restate_document_pdf` renders a stored
+PDF again so that it says what the page says; a document with no stored PDF yet has nothing to
+restate (its first download renders its state then). A file the storage lost is rendered back
+by the first one to need it."""
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -62,16 +66,35 @@ def open_document_pdf(invoice: Invoice) -> File:
 
 @task()
 def render_document_pdf(invoice_id: int) -> str:
-    """Enqueued when a document is issued, on commit: its PDF is ready before anyone asks."""
+    """The document's PDF stored, rendered first if it is missing (a retry keeps the stored
+    copy)."""
     return store_document_pdf(invoice_id=invoice_id)
+
+
+MISSING_BATCH = 200
+
+
+@task(priority=-50)
+def render_missing_documents(limit: int = MISSING_BATCH) -> int:
+    """The backlog rendered off-peak, oldest first, `limit` documents per task (low priority:
+    the worker takes every other task first); enqueue it from the nightly jobs, or run
+    `render_documents --missing`. The number of documents rendered."""
+    missing = Invoice.objects.filter(pdf="").order_by("pk").values_list("pk", flat=True)
+    count = 0
+    for pk in missing[:limit]:
+        store_document_pdf(invoice_id=pk)
+        count += 1
+    return count
 
 
 @task()
 def restate_document_pdf(invoice_id: int) -> str:
-    """Enqueued on commit when a document's state changes: its PDF rendered again, replacing
-    the stored one (unless another render replaced it meanwhile: that one is as recent)."""
+    """Enqueued on commit when a document's state changes: its stored PDF rendered again,
+    replacing the stored one (unless another render replaced it meanwhile: that one is as recent)."""
     invoice = invoices_for_display().get(pk=invoice_id)
     current = invoice.pdf.name if invoice.pdf else ""
+    if not current:
+        return ""  # never rendered: its first download renders its state then
     name = default_storage.save(pdf_path(invoice), ContentFile(pdf_of(invoice)))
     if Invoice.objects.filter(pk=invoice_id, pdf=current).update(pdf=name):
         if current and current != name:

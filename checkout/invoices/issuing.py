@@ -1,19 +1,17 @@
 """The document of an order: an invoice, or a credit note when the order's total is negative
 (SPEC: "never an invoice with a negative total"). Issued once per order, numbered without gaps
-per year in the series of its kind, immutable afterwards; its PDF is rendered once, after the
-transaction commits (checkout.invoices.documents)."""
+per year in the series of its kind, immutable afterwards; its PDF is rendered when it is first
+asked for, not here (checkout.invoices.documents)."""
 
 from datetime import date
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from moneyed import Money
 
 from billing_center.clock import moment_on
 from billing_center.numbering import next_number
 from checkout.billing import BillingDetails
-from checkout.invoices.documents import render_document_pdf
 from checkout.models import (
     NUMBER_SERIES,
     Invoice,
@@ -73,7 +71,6 @@ def issue_invoice(
         amount_due=Money(0, order.total.currency) if credit_note else amount_due,
         paid_at=moment_on(today) if status == InvoiceStatus.PAID else None,
     )
-    transaction.on_commit(lambda: render_document_pdf.enqueue(invoice.pk))
     return invoice
 
 

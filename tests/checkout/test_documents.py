@@ -1,6 +1,6 @@
-"""Invoice and credit note PDFs: rendered once, after the issuing transaction commits, stored
-through Django's storage API and served from there (rendered again only if the file is gone);
-tagged PDF/UA in the document's language (issue 11, issue 12)."""
+"""Invoice and credit note PDFs: rendered once, when first downloaded (never at issue: issue 22),
+stored through Django's storage API and served from there (rendered again only if the file is
+gone); tagged PDF/UA in the document's language (issue 11, issue 12)."""
 
 import pytest
 from django.core.files.base import ContentFile
@@ -11,7 +11,7 @@ from checkout.invoices import documents
 from checkout.invoices.payments import void_invoice
 from checkout.models import Invoice, InvoiceStatus
 from tests.factories import InvoiceFactory, OrderLineFactory
-from tests.helpers import buy, pdf_facts
+from tests.helpers import pdf_facts
 
 pytestmark = pytest.mark.django_db
 
@@ -44,35 +44,36 @@ def no_render(monkeypatch):
     monkeypatch.setattr(documents, "html_to_pdf", refuse)
 
 
-class TestStoredOnce:
-    def test_issuing_stores_each_document_after_commit(self, purchase, decrease):
-        # `decrease` runs its on-commit callbacks: the credit note's PDF task ran.
-        note = Invoice.objects.get(number="CN-2026-000001")
-        assert note.pdf.name == "invoices/2026/CN-2026-000001.pdf"
-        with default_storage.open(note.pdf.name) as stored:
-            assert stored.read().startswith(b"%PDF")
-        # The purchase's callbacks were not run in this test: nothing stored for it yet.
-        assert Invoice.objects.get(number="INV-2026-000001").pdf.name == ""
+@pytest.fixture
+def stored_note(purchase, decrease):
+    """The credit note, its PDF downloaded once already (stored)."""
+    note = Invoice.objects.get(number="CN-2026-000001")
+    documents.store_document_pdf(invoice_id=note.pk)
+    note.refresh_from_db()
+    return note
 
-    def test_nothing_is_rendered_before_the_issuing_transaction_commits(
-        self,
-        account,
-        billing_contact,
-        meeting_plan,
-        default_visa,
-        django_capture_on_commit_callbacks,
-    ):
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            buy(account, billing_contact, meeting_plan, 3, default_visa)
-        # Enqueued on commit only: a rolled-back issue renders nothing.
-        assert callbacks
-        assert not default_storage.exists("invoices/2026/INV-2026-000001.pdf")
+
+class TestStoredOnce:
+    def test_issuing_renders_nothing(self, purchase, decrease, renders):
+        # `decrease` ran its on-commit work (the email): still no PDF rendered or stored.
+        assert renders == []
+        assert set(Invoice.objects.values_list("pdf", flat=True)) == {""}
+        assert not default_storage.exists("invoices/2026/CN-2026-000001.pdf")
+
+    def test_the_first_download_renders_and_stores_it(self, contact_client, purchase, renders):
+        first = contact_client.get(pdf_url("INV-2026-000001"))
+        assert first.status_code == 200
+        assert first.content.startswith(b"%PDF")
+        assert len(renders) == 1
+        invoice = Invoice.objects.get(number="INV-2026-000001")
+        assert invoice.pdf.name == "invoices/2026/INV-2026-000001.pdf"
+        with default_storage.open(invoice.pdf.name) as stored:
+            assert stored.read() == first.content
 
     def test_served_from_storage_and_never_rendered_again(
-        self, contact_client, purchase, decrease, no_render
+        self, contact_client, stored_note, no_render
     ):
-        note = Invoice.objects.get(number="CN-2026-000001")
-        with default_storage.open(note.pdf.name) as stored:
+        with default_storage.open(stored_note.pdf.name) as stored:
             expected = stored.read()
         response = contact_client.get(pdf_url("CN-2026-000001"))
         assert response.status_code == 200
@@ -80,8 +81,43 @@ class TestStoredOnce:
         assert response["Content-Disposition"] == 'inline; filename="CN-2026-000001.pdf"'
         assert response["Cache-Control"] == "private, no-store"
         assert response.content == expected
-        # The task running again (a retry) keeps the stored copy.
-        assert documents.render_document_pdf.call(note.pk) == note.pdf.name
+        # The render task (a retry, the backlog) keeps the stored copy.
+        assert documents.render_document_pdf.call(stored_note.pk) == stored_note.pdf.name
+
+    def test_a_state_change_restates_only_a_stored_pdf(
+        self, purchase, stored_note, renders, django_capture_on_commit_callbacks
+    ):
+        invoice = purchase.invoice
+        Invoice.objects.filter(pk=invoice.pk).update(
+            status=InvoiceStatus.OPEN, paid_at=None, amount_due=purchase.total
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            void_invoice(invoice=invoice, actor=None)
+        # Never downloaded: nothing to restate; its first download renders it void.
+        assert renders == []
+        assert Invoice.objects.get(pk=invoice.pk).pdf.name == ""
+        # A stored one is rendered again, replacing it.
+        restated = documents.restate_document_pdf.call(stored_note.pk)
+        assert restated == Invoice.objects.get(pk=stored_note.pk).pdf.name
+        assert not default_storage.exists(stored_note.pdf.name)
+        assert len(renders) == 1
+
+    def test_the_backlog_task_renders_what_nobody_asked_for(self, purchase, stored_note, renders):
+        assert documents.render_missing_documents.call() == 1  # the invoice; the note is stored
+        assert len(renders) == 1
+        assert Invoice.objects.filter(pdf="").count() == 0
+        assert documents.render_missing_documents.call() == 0
+        assert documents.render_missing_documents.priority < 0  # after every other task
+
+    def test_the_command_renders_the_missing_ones(self, purchase, stored_note, renders):
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        out = StringIO()
+        call_command("render_documents", "--missing", stdout=out)
+        assert out.getvalue().strip() == "1 documents rendered."
+        assert len(renders) == 1
 
     def test_an_invoice_paid_or_voided_later_keeps_its_pdf(
         self, contact_client, purchase, no_render
@@ -127,7 +163,7 @@ class TestStoredOnce:
         assert default_storage.listdir("invoices/2026")[1] == ["INV-2026-000001.pdf"]
 
     def test_the_pdf_view_is_one_query_past_the_page_guard(
-        self, contact_client, purchase, decrease, django_assert_num_queries
+        self, contact_client, stored_note, django_assert_num_queries
     ):
         # session, user, membership + account, the credit note's number and stored file
         with django_assert_num_queries(4):

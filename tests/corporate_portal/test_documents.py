@@ -64,7 +64,7 @@ def client_(client, corporate, billing_contact):
 
 @pytest.fixture
 def invoiced(corporate, card, webinar, billing_contact, django_capture_on_commit_callbacks):
-    """A service order processed by the worker: its invoice, and that invoice's stored PDF."""
+    """A service order processed by the worker: its invoice (no PDF rendered yet)."""
     service_order = place(corporate, webinar, card)
     with django_capture_on_commit_callbacks(execute=True):
         services.place_service_order(service_order=service_order, actor=billing_contact)
@@ -73,8 +73,8 @@ def invoiced(corporate, card, webinar, billing_contact, django_capture_on_commit
 
 
 class TestInvoices:
-    def test_the_worker_stores_the_pdf_the_portal_links_to(self, client_, invoiced):
-        assert invoiced.pdf.name == f"invoices/2026/{invoiced.number}.pdf"
+    def test_the_portal_links_to_the_pdf_its_first_download_stores(self, client_, invoiced):
+        assert invoiced.pdf.name == ""
         html = client_.get(reverse("corporate:invoices")).content.decode()
         assert invoiced.number in html
         detail = reverse("checkout:invoice_detail", args=[invoiced.number])
@@ -84,6 +84,8 @@ class TestInvoices:
         response = client_.get(pdf)
         assert response.status_code == 200
         assert pdf_facts(response.content)["title"] == f"Invoice {invoiced.number}"
+        invoiced.refresh_from_db()
+        assert invoiced.pdf.name == f"invoices/2026/{invoiced.number}.pdf"
 
     def test_the_navigation_has_invoices(self, client_, invoiced):
         html = client_.get(reverse("corporate:invoices")).content.decode()

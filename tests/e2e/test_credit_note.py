@@ -96,7 +96,7 @@ def test_a_seat_decrease_reads_as_a_credit_note(
     expect(row.locator(".badge--credit-note")).to_have_text("Avoir")
     audit.check("invoices")
 
-    # The PDF, stored when the credit note was issued, served as it was stored.
+    # The PDF, rendered and stored by this first download, served as it was stored.
     response = page.request.get(f"{live_server.url}/billing/invoices/{note.number}/pdf/")
     assert response.status == 200
     pdf = response.body()
