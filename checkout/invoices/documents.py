@@ -90,7 +90,8 @@ def render_missing_documents(limit: int = MISSING_BATCH) -> int:
 @task()
 def restate_document_pdf(invoice_id: int) -> str:
     """Enqueued on commit when a document's state changes: its stored PDF rendered again,
-    replacing the stored one (unless another render replaced it meanwhile: that one is as recent)."""
+    replacing the stored one (unless another render replaced it meanwhile: that one is as
+    recent)."""
     invoice = invoices_for_display().get(pk=invoice_id)
     current = invoice.pdf.name if invoice.pdf else ""
     if not current:
