@@ -6,7 +6,7 @@ saleor's lock_objects.py). A writer takes, inside its transaction:
    invoice or a card;
 3. then the account's subscriptions, in primary-key order (`lock_subscriptions`);
 4. then the payment attempts of what it pays (`lock_payment_attempts`);
-5. last, a document number sequence (`lock_number_sequence`, by the invoice writer).
+5. last, a document number sequence (`take_next_in_sequence`, by the invoice writer).
 
 Any two writers of one account queue behind the account's lock instead of deadlocking; writers
 of different accounts never wait on each other, since only the rows named here are locked
@@ -17,7 +17,7 @@ The kernel names the models by label (django.apps), so that every app can lock t
 while no lower app imports a higher one."""
 
 from django.apps import apps
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -139,14 +139,18 @@ def lock_payment_attempts(*, reference: str) -> list:
 # 5. Number sequences
 
 
-def lock_number_sequence(*, series: str, year: int):
-    """The sequence row of a yearly series, or None if the year has none yet."""
-    return (
-        _model("billing_center.NumberSequence")
-        .objects.filter(series=series, year=year)
-        .select_for_update()
-        .first()
-    )
+def take_next_in_sequence(*, series: str, year: int) -> int | None:
+    """The next number of a yearly series, its row locked by the UPDATE that takes it until
+    the caller's transaction ends (one statement); None if the year has no row yet."""
+    table = _model("billing_center.NumberSequence")._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(table)} SET last_number = last_number + 1 "
+            "WHERE series = %s AND year = %s RETURNING last_number",
+            [series, year],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 # Background work

@@ -1,7 +1,6 @@
 """Gapless yearly numbers for documents: invoices, credit notes, quotes."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
 from billing_center import locks
 from billing_center.models import NumberSequence
@@ -13,14 +12,12 @@ def next_number(*, series: str, year: int) -> tuple[int, str]:
     back, so does the number."""
     # One statement in the common case: the UPDATE takes the row's lock until the caller's
     # transaction ends, so two documents can never get the same number nor leave a gap.
-    sequence = locks.lock_number_sequence(series=series, year=year)
-    if sequence is None:
+    number = locks.take_next_in_sequence(series=series, year=year)
+    if number is None:
         try:
             with transaction.atomic():
                 NumberSequence.objects.create(series=series, year=year)
         except IntegrityError:
             pass  # another transaction created the year's row at the same moment
-        sequence = locks.lock_number_sequence(series=series, year=year)
-    NumberSequence.objects.filter(pk=sequence.pk).update(last_number=F("last_number") + 1)
-    number = sequence.last_number + 1
+        number = locks.take_next_in_sequence(series=series, year=year)
     return number, f"{series}-{year}-{number:06d}"

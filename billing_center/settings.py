@@ -129,7 +129,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "billing_center.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose user comes with its membership and account (one query, not three).
+    "subscriptions.backends.MembershipBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -328,6 +329,9 @@ PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
 # How long a billing run waits for rows another run holds (leases of a run that died run out
 # within billing_center.claims.DEFAULT_LEASE) before it reports them and exits non-zero.
 BILLING_RUN_WAIT_SECONDS = int(os.environ.get("BILLING_RUN_WAIT_SECONDS", "360"))
+# Accounts a billing run renews at once in one process (threads, each with its own database
+# connection): a real gateway answers in 200–500 ms, which would otherwise set the run's pace.
+BILLING_RUN_CONCURRENCY = int(os.environ.get("BILLING_RUN_CONCURRENCY", "8"))
 # The billing lifecycle (checkout.billing_run.run): a declined renewal is retried this many days
 # after the first failure, then the subscription is suspended; trials are reminded this many
 # days before they end.

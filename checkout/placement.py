@@ -30,7 +30,13 @@ from checkout.orders import OrderError, write_order
 from checkout.payments.attempts import PaymentFailed, PaymentPending, PaymentRequiresAction
 from checkout.payments.cards import NewCard, PaymentMethodError, enter_card
 from checkout.payments.gateway import PaymentDeclined
-from checkout.payments.money_path import Payment, PaymentFlow, Written, take_payment
+from checkout.payments.money_path import (
+    Payment,
+    PaymentFlow,
+    PricedOnce,
+    Written,
+    take_payment,
+)
 from checkout.pricing import OrderPricing, PricingError, PurchaseRequest, price_order
 from checkout.tax import MissingVatRate
 from subscriptions.models import Account, Subscription, SubscriptionStatus
@@ -76,6 +82,10 @@ class LockedCart:
             account=account, product_ids=cart.items.values("product")
         )
         return cls(account=account, cart=cart, live=live)
+
+
+def _pk(row) -> int:
+    return row.pk
 
 
 def cart_requests(cart: Cart, live: dict[int, Subscription] | None = None) -> list[PurchaseRequest]:
@@ -259,6 +269,7 @@ class CheckoutPayment(PaymentFlow):
         self.payment_method = payment_method
         self.new_card = new_card
         self.reference = cart_reference(cart_id=cart_id, cart_version=cart_version)
+        self._priced = PricedOnce()  # the pricing under the first lock, reused if unchanged
 
     @classmethod
     def of_attempt(cls, attempt: PaymentAttempt) -> "CheckoutPayment":
@@ -284,8 +295,15 @@ class CheckoutPayment(PaymentFlow):
         existing = Order.objects.filter(idempotency_key=self.reference).first()
         if existing is not None:
             return _LockedState(locked=locked, existing=existing, pricing=None)
-        pricing = _price_locked_cart(
-            locked=locked, cart_version=self.cart_version, billing=self.billing, today=self.today
+        live = sorted(locked.live.values(), key=_pk)
+        pricing = self._priced(
+            (locked.account, locked.cart, *live),
+            lambda: _price_locked_cart(
+                locked=locked,
+                cart_version=self.cart_version,
+                billing=self.billing,
+                today=self.today,
+            ),
         )
         if pricing.fingerprint != self.expected_pricing:
             # Changed between the page and now (another order of the account, a changed price

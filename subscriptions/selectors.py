@@ -15,7 +15,14 @@ from subscriptions.models import (
 
 
 def membership_for_user(*, user) -> Membership | None:
-    return Membership.objects.select_related("account").filter(user=user).first()
+    """The user's membership with its account: no query when the user was loaded with them
+    (subscriptions.backends.MembershipBackend), one otherwise."""
+    try:
+        membership = user.membership
+    except Membership.DoesNotExist:
+        return None
+    membership.account  # noqa: B018 (loaded with it, or now)
+    return membership
 
 
 def dashboard_subscriptions(*, account) -> QuerySet[Subscription]:

@@ -20,12 +20,20 @@ from django.db import transaction
 
 from billing_center import locks, metrics
 from billing_center.claims import ClaimedBatches
+from billing_center.pool import concurrently
 from checkout.billing import BillingDetails
 from checkout.billing_run.dunning import next_retry_after, notify_payment_failed
 from checkout.emails import send_renewal_receipt_email
 from checkout.models import Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
 from checkout.orders import write_order
-from checkout.payments.money_path import Payment, PaymentFlow, Written, complete, take_payment
+from checkout.payments.money_path import (
+    Payment,
+    PaymentFlow,
+    PricedOnce,
+    Written,
+    complete,
+    take_payment,
+)
 from checkout.pricing import OrderPricing, price_lines, renewal_line
 from subscriptions import lifecycle
 from subscriptions.models import Account, Subscription, SubscriptionStatus
@@ -82,10 +90,26 @@ def renew_due_subscriptions(
     )
     for pks in batches:
         accounts = dict(Subscription.objects.filter(pk__in=pks).values_list("pk", "account_id"))
+        # An account's subscriptions one after the other (one credit balance, one card); the
+        # accounts a few at a time, so the gateway's latency does not set the run's pace.
+        by_account: dict[int, list[int]] = {}
         for pk in pks:
-            report.subscriptions += 1
-            for outcome in renew(subscription_id=pk, account_id=accounts[pk], today=today):
+            by_account.setdefault(accounts[pk], []).append(pk)
+
+        def renew_account(item: tuple[int, list[int]]) -> list[str]:
+            account_id, subscription_ids = item
+            return [
+                outcome
+                for pk in subscription_ids
+                for outcome in renew(subscription_id=pk, account_id=account_id, today=today)
+            ]
+
+        for outcomes in concurrently(
+            renew_account, by_account.items(), workers=settings.BILLING_RUN_CONCURRENCY
+        ):
+            for outcome in outcomes:
                 report.add(outcome)
+        report.subscriptions += len(pks)
         if on_progress is not None:
             on_progress(report)
     report.left_behind = batches.left_behind
@@ -144,6 +168,7 @@ class RenewalPayment(PaymentFlow):
         self.period_start = period_start  # fixed at the first look, for the whole run
         self.next_due = False
         self.decline = ""
+        self._priced = PricedOnce()  # priced under the first lock, reused if unchanged
 
     @classmethod
     def of_attempt(cls, attempt: PaymentAttempt) -> "RenewalPayment":
@@ -170,7 +195,10 @@ class RenewalPayment(PaymentFlow):
             )
         if subscription.current_period_end != self.period_start:
             return None  # renewed meanwhile (a concurrent run)
-        return _DueRenewal(account, subscription, _price(account, subscription, self.period_start))
+        pricing = self._priced(
+            (account, subscription), lambda: _price(account, subscription, self.period_start)
+        )
+        return _DueRenewal(account, subscription, pricing)
 
     def done(self, state: _DueRenewal | None) -> str | None:
         return Outcome.NOT_DUE if state is None else None

@@ -113,6 +113,28 @@ class PaymentFlow:
         the reconciliation or the return from authentication tells the flow."""
 
 
+class PricedOnce:
+    """A flow's pricing, kept from its first lock to its second (after the charge) when every
+    value of the rows it read under its locks is unchanged: then nothing its price depends on
+    in them changed, and pricing again would say the same (issue 22: one pricing pass). A
+    price or VAT rate staff change between the two is not seen: the charge was made at the
+    price checked under the first lock."""
+
+    def __init__(self):
+        self._rows: tuple | None = None
+        self._pricing = None
+
+    def __call__(self, rows, price: Callable[[], Any]):
+        values = tuple(
+            tuple(getattr(row, field.attname) for field in row._meta.concrete_fields)
+            for row in rows
+        )
+        if self._pricing is None or values != self._rows:
+            self._pricing = price()
+            self._rows = values
+        return self._pricing
+
+
 def take_payment(flow: PaymentFlow):
     """Run a flow through the money path; returns what the flow returns."""
     try:

@@ -241,7 +241,8 @@ def test_balance_page_checklist(client, contact_client, member, outsider):
 
 
 def test_change_page_query_count(contact_client, meeting, django_assert_num_queries):
-    with django_assert_num_queries(8):
+    # session, user with membership + account, …
+    with django_assert_num_queries(7):
         # session, user, membership, subscription with its assigned count, plans + prices (2),
         # cart count, has quotes
         contact_client.get(change_url(meeting))

@@ -165,8 +165,8 @@ class TestStoredOnce:
     def test_the_pdf_view_is_one_query_past_the_page_guard(
         self, contact_client, stored_note, django_assert_num_queries
     ):
-        # session, user, membership + account, the credit note's number and stored file
-        with django_assert_num_queries(4):
+        # session, user with membership + account, the credit note's number and stored file
+        with django_assert_num_queries(3):
             response = contact_client.get(pdf_url("CN-2026-000001"))
         assert response.status_code == 200
 

@@ -265,9 +265,9 @@ class TestConfirmationAndInvoices:
         )
 
     def test_invoices_query_count(self, contact_client, order, django_assert_num_queries):
-        # session, user, membership + account, the count of invoices (pages), a page of
+        # session, user with membership + account, the count of invoices (pages), a page of
         # invoices + orders, their lines (the descriptions), cart item count, has quotes
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             contact_client.get(reverse("checkout:invoices"))
 
 

@@ -113,9 +113,9 @@ class TestInvoices:
         assert "No invoice yet." in client_.get(reverse("corporate:invoices")).content.decode()
 
     def test_query_count(self, client_, invoiced, django_assert_num_queries):
-        # session, user, membership + account, count, invoices + orders, their lines (the
+        # session, user with membership + account, count, invoices + orders, their lines (the
         # descriptions), open invoices (the past-due banner)
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(6):
             client_.get(reverse("corporate:invoices"))
 
     def test_post_is_405(self, client_):

@@ -127,7 +127,7 @@ def test_seats_page_query_count(contact_client, subscription, account, django_as
         SeatAssignmentFactory(subscription=subscription)
     for _ in range(5):
         MembershipFactory(account=account)
-    # session, user, membership, subscription, assignments + users, account users, cart count,
-    # has quotes
-    with django_assert_num_queries(8):
+    # session, user with membership, subscription, assignments + users, account users, cart
+    # count, has quotes
+    with django_assert_num_queries(7):
         contact_client.get(url("seats", subscription))

@@ -126,10 +126,10 @@ class TestDashboard:
         for _ in range(49):
             subscription = SubscriptionFactory(account=account)
             SeatAssignmentFactory(subscription=subscription)
-        # 1 session, 2 user, 3 membership with account, 4 the open invoices (past-due banner),
-        # 5 subscriptions with product, plan and assigned count, 6 the ended ones, 7 the cart's
-        # item count, 8 whether it has quotes (navigation) and 9 the VAT rate of the next charges.
-        assert queries_for_dashboard() == with_one == 9
+        # 1 session, 2 user with membership and account, 3 the open invoices (past-due banner),
+        # 4 subscriptions with product, plan and assigned count, 5 the ended ones, 6 the cart's
+        # item count, 7 whether it has quotes (navigation) and 8 the VAT rate of the next charges.
+        assert queries_for_dashboard() == with_one == 8
 
 
 class TestSubscriptionDetail:
@@ -164,10 +164,10 @@ class TestSubscriptionDetail:
         assert contact_client.post(detail_url(subscription)).status_code == 405
 
     def test_query_count(self, contact_client, subscription, django_assert_num_queries):
-        # session, user, membership + account, subscription + product + plan, assignments + users,
-        # cart item count and whether the account has quotes (navigation), the VAT rate of the
-        # next charge
-        with django_assert_num_queries(8):
+        # session, user with membership + account, subscription + product + plan, assignments +
+        # users, cart item count and whether the account has quotes (navigation), the VAT rate
+        # of the next charge
+        with django_assert_num_queries(7):
             contact_client.get(detail_url(subscription))
 
 
