@@ -9,20 +9,23 @@ from subscriptions.seats import seat_count_problem
 SEAT_COUNT_CEILING = 100_000
 
 
+def plan_label(plan) -> str:
+    """The plan and its prices per seat without VAT (from the prices prefetched in the account's
+    currency: cart.selectors.plans_sold_in), so the plan step shows what each tier costs."""
+    prices = {price.cycle: price.amount for price in plan.prices.all()}
+    parts = []
+    if BillingCycle.MONTHLY in prices:
+        price = format_money(prices[BillingCycle.MONTHLY])
+        parts.append(_("%(price)s excl. VAT / seat / month") % {"price": price})
+    if BillingCycle.ANNUAL in prices:
+        price = format_money(prices[BillingCycle.ANNUAL])
+        parts.append(_("%(price)s excl. VAT / seat / year") % {"price": price})
+    return " · ".join([plan.name, *parts]) if parts else plan.name
+
+
 class PlanChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, plan):
-        """The plan and its prices per seat without VAT (from the prices prefetched in the
-        account's currency: cart.selectors.plans_sold_in), so the plan step shows what each
-        tier costs."""
-        prices = {price.cycle: price.amount for price in plan.prices.all()}
-        parts = []
-        if BillingCycle.MONTHLY in prices:
-            price = format_money(prices[BillingCycle.MONTHLY])
-            parts.append(_("%(price)s excl. VAT / seat / month") % {"price": price})
-        if BillingCycle.ANNUAL in prices:
-            price = format_money(prices[BillingCycle.ANNUAL])
-            parts.append(_("%(price)s excl. VAT / seat / year") % {"price": price})
-        return " · ".join([plan.name, *parts]) if parts else plan.name
+        return plan_label(plan)
 
 
 class SeatsForm(forms.Form):
@@ -81,6 +84,24 @@ class CartItemForm(SeatsForm):
         super().__init__(*args, **kwargs)
         self.fields["plan"].widget = forms.Select()
         self.fields["plan"].widget.choices = self.fields["plan"].choices
+
+
+class CartItemFields:
+    """What the cart shows of an item's CartItemForm without building one per item (a bound
+    form renders each widget through its templates and reads its plans once per item): the
+    same names, ids, labels, choices and limits, in templates/cart/_item_fields.html. The POST
+    is still validated by CartItemForm."""
+
+    def __init__(self, item, plans):
+        fields = CartItemForm.base_fields
+        self.prefix = f"item-{item.pk}"
+        self.item = item
+        self.plan_label = fields["plan"].label
+        self.plans = [(plan.pk, plan_label(plan)) for plan in plans]
+        self.cycle_label = fields["cycle"].label
+        self.cycles = fields["cycle"].choices
+        self.seats_label = fields["seat_count"].label
+        self.seats_min, self.seats_max = 1, SEAT_COUNT_CEILING
 
 
 class ChangeForm(CartItemForm):

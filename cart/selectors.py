@@ -9,8 +9,21 @@ from subscriptions.models import LIVE_STATUSES, Subscription, SubscriptionStatus
 
 def plans_sold_in(*, product: Product, currency: str) -> QuerySet[Plan]:
     """The product's active plans that have both prices in the account's currency."""
+    return _plans_sold(currency).filter(product=product)
+
+
+def plans_sold_by_product(*, product_ids, currency: str) -> dict[int, list[Plan]]:
+    """The plans_sold_in of several products in one query (and one for their prices): the
+    cart's Change forms."""
+    plans: dict[int, list[Plan]] = {pk: [] for pk in product_ids}
+    for plan in _plans_sold(currency).filter(product_id__in=plans):
+        plans[plan.product_id].append(plan)
+    return plans
+
+
+def _plans_sold(currency: str) -> QuerySet[Plan]:
     return (
-        Plan.objects.filter(product=product, is_active=True, prices__amount_currency=currency)
+        Plan.objects.filter(is_active=True, prices__amount_currency=currency)
         .distinct()
         .prefetch_related(
             Prefetch("prices", queryset=Price.objects.filter(amount_currency=currency))

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing_center.access import billing_contact_required, get_for_account
-from cart.forms import CartItemForm, ChangeForm
-from cart.selectors import cart_with_items, plans_sold_in
+from cart.forms import CartItemFields, ChangeForm
+from cart.selectors import cart_with_items, plans_sold_by_product, plans_sold_in
 from cart.services import PurchaseError, add_change_to_cart, get_cart
 from checkout import selectors
 from checkout.billing import BillingDetails, BillingInformationError, update_billing_information
@@ -75,9 +75,11 @@ def cart_detail(request):
     lines = defaultdict(list)
     for line in pricing.lines if pricing is not None else ():
         lines[line.plan.product_id].append(line)
+    plans = plans_sold_by_product(
+        product_ids={item.product_id for item in items}, currency=account.currency
+    )
     rows = []
     for item in items:
-        plans = plans_sold_in(product=item.product, currency=account.currency)
         item_lines = lines[item.product_id]
         rows.append(
             {
@@ -86,15 +88,7 @@ def cart_detail(request):
                 "amount": sum((line.amount for line in item_lines[1:]), item_lines[0].amount)
                 if item_lines
                 else None,
-                "form": CartItemForm(
-                    initial={
-                        "plan": item.plan_id,
-                        "cycle": item.cycle,
-                        "seat_count": item.seat_count,
-                    },
-                    plans=plans,
-                    prefix=f"item-{item.pk}",
-                ),
+                "fields": CartItemFields(item, plans[item.product_id]),
             }
         )
     return render(request, "cart/cart.html", {"rows": rows, "pricing": pricing, "problem": problem})
@@ -118,8 +112,13 @@ def _initial(account, cart, pricing, cards):
 def checkout(request):
     account = request.account
     cart = cart_with_items(owner=request.user)
-    if request.method == "POST" and cart is not None:
-        # Place Order pressed again after the order was placed: show that order.
+    if (
+        request.method == "POST"
+        and cart is not None
+        and str(cart.version) != request.POST.get("cart_version")
+    ):
+        # Place Order pressed again after the order was placed (which emptied the cart and
+        # moved its version on): show that order.
         placed = selectors.order_of_cart_version(
             cart=cart, version=request.POST.get("cart_version")
         )
