@@ -3,6 +3,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from cart.models import Cart, CartItem
+from cart.services import touch_cart
 
 
 class CartItemInline(admin.TabularInline):
@@ -24,6 +25,13 @@ class CartAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_formset(self, request, form, formset, change):
+        """Staff's edits of the items are a change of the cart like the customer's: its version
+        moves on, so a checkout page showing the old items cannot place them."""
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            touch_cart(form.instance)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(item_total=Count("items"))

@@ -23,9 +23,21 @@ class PurchaseError(Exception):
         self.message = message
 
 
-def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_count: int) -> None:
+_UNREAD = object()
+
+
+def check_purchase(
+    *,
+    account,
+    product: Product,
+    plan: Plan,
+    cycle: str,
+    seat_count: int,
+    live=_UNREAD,
+) -> None:
     """The rules a new subscription (or a trial's conversion) must follow, checked when it goes
-    into the cart and again, under lock, when the order is placed."""
+    into the cart and again, under lock, when the order is placed. `live`: the account's live
+    subscription of the product (or None) when the caller read it under lock already."""
     if not product.is_active:
         raise PurchaseError(_("%(product)s is not available any more.") % {"product": product})
     if plan.product_id != product.pk or not plan.is_active:
@@ -39,12 +51,15 @@ def check_purchase(*, account, product: Product, plan: Plan, cycle: str, seat_co
         unit_price(plan=plan, cycle=cycle, currency=account.currency)
     except PricingError as error:
         raise PurchaseError(str(error)) from error
-    live = (
-        Subscription.objects.filter(account=account, product=product, status__in=LIVE_STATUSES)
-        .exclude(status=SubscriptionStatus.TRIALING)
-        .exists()
-    )
-    if live:
+    if live is _UNREAD:
+        paid = (
+            Subscription.objects.filter(account=account, product=product, status__in=LIVE_STATUSES)
+            .exclude(status=SubscriptionStatus.TRIALING)
+            .exists()
+        )
+    else:
+        paid = live is not None and live.status != SubscriptionStatus.TRIALING
+    if paid:
         raise PurchaseError(_("Your account already has %(product)s.") % {"product": product})
 
 
@@ -124,7 +139,7 @@ def add_change_to_cart(
             "subscription": subscription,
         },
     )
-    _touch(cart)
+    touch_cart(cart)
     return item
 
 
@@ -133,7 +148,8 @@ def get_cart(*, owner, account) -> Cart:
     return cart
 
 
-def _touch(cart: Cart) -> None:
+def touch_cart(cart: Cart) -> None:
+    """A change of the cart's items: its version moves on (the checkout page carries it)."""
     cart.version += 1
     cart.updated_at = timezone.now()
     cart.save(update_fields=["version", "updated_at"])
@@ -153,7 +169,7 @@ def add_to_cart(
         product=product,
         defaults={"plan": plan, "cycle": cycle, "seat_count": seat_count, "subscription": None},
     )
-    _touch(cart)
+    touch_cart(cart)
     return item
 
 
@@ -172,7 +188,7 @@ def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int)
         )
     item.plan, item.cycle, item.seat_count = plan, cycle, seat_count
     item.save(update_fields=["plan", "cycle", "seat_count"])
-    _touch(cart)
+    touch_cart(cart)
     return item
 
 
@@ -180,10 +196,10 @@ def update_cart_item(*, item: CartItem, plan: Plan, cycle: str, seat_count: int)
 def remove_cart_item(*, item: CartItem) -> None:
     cart = locks.lock_cart(item.cart_id)
     item.delete()
-    _touch(cart)
+    touch_cart(cart)
 
 
 def empty_cart(*, cart: Cart) -> None:
     """Called by place_order inside its transaction, with the cart row already locked."""
     cart.items.all().delete()
-    _touch(cart)
+    touch_cart(cart)

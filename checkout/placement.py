@@ -73,10 +73,14 @@ class LockedCart:
     live: dict[int, Subscription]  # by product id
 
     @classmethod
-    def lock(cls, cart_id: int) -> "LockedCart":
-        account_id = Cart.objects.values_list("account_id", flat=True).get(pk=cart_id)
+    def lock(cls, cart_id: int, account_id: int | None = None) -> "LockedCart":
+        """`account_id`: the cart's account (a cart never changes account), when known."""
+        if account_id is None:
+            account_id = Cart.objects.values_list("account_id", flat=True).get(pk=cart_id)
         account = locks.lock_account(account_id)
         cart = locks.lock_cart(cart_id)
+        if cart.account_id != account.pk:
+            raise ValueError(f"Cart {cart_id} is not of account {account.pk}")
         cart.account = account
         live = locks.lock_live_subscriptions(
             account=account, product_ids=cart.items.values("product")
@@ -88,11 +92,18 @@ def _pk(row) -> int:
     return row.pk
 
 
-def cart_requests(cart: Cart, live: dict[int, Subscription] | None = None) -> list[PurchaseRequest]:
+def cart_requests(
+    cart: Cart, live: dict[int, Subscription] | None = None, items_of: Cart | None = None
+) -> list[PurchaseRequest]:
     """What the cart asks for. `live` maps product ids to the account's live subscriptions as
-    read under lock; changes are priced against those, not against what the page once saw."""
-    if live is None and "items" in getattr(cart, "_prefetched_objects_cache", {}):
-        items = cart.items.all()  # the page's own read (cart.selectors.cart_with_items)
+    read under lock; changes are priced against those, not against what the page once saw.
+    `items_of`: the same cart read by the request before the locks, with its items; used when
+    its version is the locked cart's (every change of the items changes the version)."""
+    prefetched = items_of if items_of is not None and items_of.version == cart.version else cart
+    if (live is None or prefetched is not cart) and "items" in getattr(
+        prefetched, "_prefetched_objects_cache", {}
+    ):
+        items = prefetched.items.all()  # the page's own read (cart.selectors.cart_with_items)
     else:
         items = cart.items.select_related(
             "plan__product", "subscription__plan", "subscription__product"
@@ -185,11 +196,16 @@ def change_preview(
 
 
 def _price_locked_cart(
-    *, locked: LockedCart, cart_version: int, billing: BillingDetails, today: date
+    *,
+    locked: LockedCart,
+    cart_version: int,
+    billing: BillingDetails,
+    today: date,
+    items_of: Cart | None = None,
 ) -> OrderPricing:
     if locked.cart.version != cart_version:
         raise CheckoutError(_("Your cart changed in the meantime. Check the order again."))
-    requests = cart_requests(locked.cart, locked.live)
+    requests = cart_requests(locked.cart, locked.live, items_of=items_of)
     if not requests:
         raise CheckoutError(_("Your cart is empty."))
     for request in requests:
@@ -209,6 +225,7 @@ def _price_locked_cart(
                     plan=request.plan,
                     cycle=request.cycle,
                     seat_count=request.seat_count,
+                    live=locked.live.get(request.plan.product_id),  # read under the lock
                 )
         except PurchaseError as error:
             raise CheckoutError(error.message) from error
@@ -259,8 +276,12 @@ class CheckoutPayment(PaymentFlow):
         today: date,
         payment_method: PaymentMethod | None = None,
         new_card: NewCard | None = None,
+        account_id: int | None = None,
+        cart_read: Cart | None = None,
     ):
         self.cart_id = cart_id
+        self.cart_read = cart_read  # the request's own read of the cart and its items, if any
+        self.account_id = account_id  # the cart's, when known (else read before the locks)
         self.cart_version = cart_version
         self.billing = billing
         self.expected_pricing = expected_pricing
@@ -286,12 +307,13 @@ class CheckoutPayment(PaymentFlow):
             actor=attempt.created_by,
             today=date.fromisoformat(details.get("today") or str(attempt.created_at.date())),
             payment_method=attempt.payment_method,
+            account_id=attempt.account_id,
         )
 
     def lock(self) -> _LockedState:
         """Under the locks: the order this cart version already made, or the cart priced now
         exactly as the checkout page priced it."""
-        locked = LockedCart.lock(self.cart_id)
+        locked = LockedCart.lock(self.cart_id, self.account_id)
         existing = Order.objects.filter(idempotency_key=self.reference).first()
         if existing is not None:
             return _LockedState(locked=locked, existing=existing, pricing=None)
@@ -303,6 +325,7 @@ class CheckoutPayment(PaymentFlow):
                 cart_version=self.cart_version,
                 billing=self.billing,
                 today=self.today,
+                items_of=self.cart_read,
             ),
         )
         if pricing.fingerprint != self.expected_pricing:
@@ -375,6 +398,8 @@ def place_order(
     return take_payment(
         CheckoutPayment(
             cart_id=cart.pk,
+            account_id=cart.account_id,
+            cart_read=cart,
             cart_version=cart_version,
             billing=billing,
             expected_pricing=expected_pricing,

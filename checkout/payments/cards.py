@@ -71,8 +71,8 @@ def enter_card(*, account: Account, new_card: NewCard) -> PaymentMethod:
 def _keep(card: PaymentMethod, *, mandate: str, actor: User | None) -> PaymentMethod:
     """An entered card becomes a saved one (the account's default if it has none), with the
     mandate the customer gave; a saved card gets the newer mandate. The account is locked."""
-    account = card.account
     if not card.saved:
+        account = card.account
         card.saved = True
         card.is_default = not account.payment_methods.filter(is_default=True).exists()
         card.mandate = mandate or card.mandate

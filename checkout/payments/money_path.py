@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from django.db import transaction
 from moneyed import Money
 
+from billing_center.audit import audit_batch
 from billing_center.models import User
 from checkout.models import AttemptStatus, Order, PaymentAttempt, PaymentMethod
 from checkout.payments import attempts
@@ -177,7 +178,7 @@ def complete(flow: PaymentFlow, attempt: PaymentAttempt | None):
     """Step 3: under the locks again, write what the captured attempt paid — or, if it was
     done meanwhile, return that and give the payment back."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), audit_batch():  # the write's audit events: one INSERT
             state = flow.lock()
             result = flow.done(state)
             if result is None:

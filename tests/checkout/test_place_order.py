@@ -157,6 +157,32 @@ def test_a_changed_cart_is_not_charged(cart, visa):
     assert not SandboxCharge.objects.exists()
 
 
+def test_the_items_a_request_read_are_placed_only_for_their_version(cart, visa):
+    """Place Order prices the items its request read before the locks when the locked cart is
+    at the same version, and the cart's own items otherwise (issue 22)."""
+    from cart.selectors import cart_with_items
+    from cart.services import update_cart_item
+
+    read = cart_with_items(owner=cart.owner)  # the page's read: 5 seats
+    assert [item.seat_count for item in read.items.all()] == [5]
+    item = cart.items.get()
+    update_cart_item(item=item, plan=item.plan, cycle=item.cycle, seat_count=7)
+    cart.refresh_from_db()
+    billing = BillingDetails.of_account(cart.account)
+    expected = preview_order(cart=cart, billing=billing, today=TODAY).fingerprint
+    order = place_order(
+        cart=read,  # version behind: its items are not used
+        cart_version=cart.version,
+        billing=billing,
+        expected_pricing=expected,
+        actor=cart.owner,
+        payment_method=visa,
+        today=TODAY,
+    )
+    assert order.lines.get().seat_count == 7
+    assert order.total == eur("1209.60")  # 7 × 144.00 + 20 % VAT
+
+
 def test_an_empty_cart_cannot_be_ordered(cart, visa):
     cart.items.all().delete()
     with pytest.raises(CheckoutError):
