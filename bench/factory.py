@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from moneyed import Money
 
 from billing_center.models import User
 from cart.services import add_change_to_cart, add_to_cart, get_cart
@@ -205,18 +206,68 @@ class Seeder:
                 "invoices": reverse("checkout:invoices"),
                 "invoice": reverse("checkout:invoice_detail", args=[invoice.number]),
                 "invoice PDF": reverse("checkout:invoice_pdf", args=[invoice.number]),
-                "cart": reverse("cart:detail"),
                 "change seats + preview": (
                     reverse("checkout:change_subscription", args=[meeting.pk])
                     + f"?plan={meeting.plan_id}&cycle={meeting.cycle}"
                     + f"&seat_count={meeting.seat_count + 3}"
                 ),
-                "checkout": reverse("checkout:checkout"),
                 "balance": reverse("subscriptions:balance"),
                 "activity": reverse("activity"),
                 "payment methods": reverse("checkout:payment_methods"),
             },
         }
+
+    def cart_account(self, items: int) -> dict:
+        """A self-service account whose cart holds `items` new products (annual, 5 seats each),
+        for the cart and checkout pages' cost per item. The demo catalog sells 6 products: the
+        others are bench products with one plan each (made by extra_products)."""
+        account, contact = self.account(label=f"cart{items}")
+        plans = list(
+            Plan.objects.filter(
+                is_active=True, product__is_active=True, prices__amount_currency="EUR"
+            )
+            .select_related("product")
+            .order_by("product__position", "product__pk", "position", "pk")
+            .distinct()
+        )
+        first_plan = {}
+        for plan in plans:
+            first_plan.setdefault(plan.product_id, plan)
+        cart = get_cart(owner=contact, account=account)
+        chosen = list(first_plan.values())[:items]
+        if len(chosen) < items:
+            raise RuntimeError(f"the catalog sells {len(chosen)} products, not {items}")
+        for plan in chosen:
+            add_to_cart(
+                cart=cart, product=plan.product, plan=plan, cycle=BillingCycle.ANNUAL, seat_count=5
+            )
+        label = "1 item" if items == 1 else f"{items} items"
+        return {
+            "email": contact.email,
+            "pages": {
+                f"cart ({label})": reverse("cart:detail"),
+                f"checkout ({label})": reverse("checkout:checkout"),
+            },
+        }
+
+    def extra_products(self, count: int) -> None:
+        """Products sold in EUR beyond the demo's, so a cart can hold 11 items."""
+        start = Product.objects.count()
+        for number in range(count):
+            product = Product.objects.create(
+                name=f"Bench Product {number + 1}",
+                slug=f"bench-product-{number + 1}",
+                position=start + number,
+            )
+            plan = Plan.objects.create(
+                product=product, name="Standard", min_seats=1, max_seats=250, position=0
+            )
+            Price.objects.bulk_create(
+                [
+                    Price(plan=plan, cycle=BillingCycle.MONTHLY, amount=Money("10.00", "EUR")),
+                    Price(plan=plan, cycle=BillingCycle.ANNUAL, amount=Money("100.00", "EUR")),
+                ]
+            )
 
     def corporate_account(self, *, label: str, quote: bool = True):
         """A corporate USD account with three subscriptions (two open to more seats) and, if
@@ -298,8 +349,12 @@ def seed(*, purchase: int, seat_change: int, out=None) -> Accounts:
             purchase=seeder.purchase_accounts(purchase),
             seat_change=seeder.seat_change_accounts(seat_change),
         )
+    # After the purchase accounts (which buy the demo's 6 products): 5 more for a cart of 11.
+    seeder.extra_products(5)
     accounts.pages = {
         "billing": seeder.pages_account(),
+        "cart1": seeder.cart_account(1),
+        "cart11": seeder.cart_account(11),
         "corporate": seeder.corporate_pages_account(),
         "admin": {
             "email": ADMIN_EMAIL,
