@@ -115,6 +115,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's renderer, with the plain widgets written out in Python (billing_center.forms_rendering).
+FORM_RENDERER = "billing_center.forms_rendering.Renderer"
 
 # An SQLite file for the demo; DATABASE_URL=postgres://… for everything else.
 DATABASES = {

@@ -55,20 +55,34 @@ def products_to_add(*, account) -> list[Product]:
     return [p for p in products if any(plan.prices.all() for plan in p.plans.all())]
 
 
-def cart_with_items(*, owner) -> Cart | None:
-    return (
-        Cart.objects.filter(owner=owner)
-        .select_related("account")
-        .prefetch_related(
-            Prefetch(
-                "items",
-                queryset=CartItem.objects.select_related(
-                    "product", "plan__product", "subscription__plan", "subscription__product"
-                ).prefetch_related("plan__prices"),
-            )
+def cart_with_items(*, owner, account=None) -> Cart | None:
+    """The owner's cart with its items, their plans and prices, and the subscriptions they
+    change. `account`: the owner's account as the request read it (then not read again). An
+    item's plan and subscription are of the item's product: it is not read once more for each."""
+    carts = Cart.objects.filter(owner=owner)
+    if account is None:
+        carts = carts.select_related("account")
+    cart = carts.prefetch_related(
+        Prefetch(
+            "items",
+            queryset=CartItem.objects.select_related(
+                "product", "plan", "subscription__plan"
+            ).prefetch_related("plan__prices"),
         )
-        .first()
-    )
+    ).first()
+    if cart is None:
+        return None
+    if account is not None and cart.account_id == account.pk:
+        cart.account = account
+    for item in cart.items.all():
+        if item.plan.product_id == item.product_id:
+            item.plan.product = item.product
+        subscription = item.subscription
+        if subscription is not None and subscription.product_id == item.product_id:
+            subscription.product = item.product
+            if subscription.plan.product_id == item.product_id:
+                subscription.plan.product = item.product
+    return cart
 
 
 def cart_item_count(*, owner) -> int:

@@ -60,7 +60,7 @@ def cart_detail(request):
     item its lines (a change: the credit for the unused time, then the new period), then the
     subtotal, the VAT with its mention, the total, the credit applied and the total due."""
     account = request.account
-    cart = cart_with_items(owner=request.user)
+    cart = cart_with_items(owner=request.user, account=request.account)
     items = list(cart.items.all()) if cart is not None else []
     pricing, problem = None, None
     if items:
@@ -111,7 +111,7 @@ def _initial(account, cart, pricing, cards):
 @billing_contact_required
 def checkout(request):
     account = request.account
-    cart = cart_with_items(owner=request.user)
+    cart = cart_with_items(owner=request.user, account=request.account)
     if (
         request.method == "POST"
         and cart is not None
