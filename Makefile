@@ -88,7 +88,7 @@ lock:
 	rm -rf .lock-venv
 
 # The load benchmark (README "Benchmarks"): a PostgreSQL database of its own (bc_bench_run),
-# gunicorn and Locust on 127.0.0.1, a few minutes. Longer runs: make bench BENCH_ARGS="--duration 60".
+# gunicorn, wrk and Locust on 127.0.0.1, a few minutes (bench/README.md). Longer: BENCH_ARGS="--duration 60".
 .PHONY: bench
 bench: messages
 	$(PY) -m bench.run $(BENCH_ARGS)

@@ -125,27 +125,51 @@ def add_change_to_cart(
     *, cart: Cart, subscription: Subscription, plan: Plan, cycle: str, seat_count: int
 ) -> CartItem:
     """Put a change of a live subscription in the cart (replacing one already there)."""
-    cart = locks.lock_cart(cart.pk)
+    cart = _lock(cart)
     if subscription.account_id != cart.account_id:
         raise PurchaseError(_("This subscription is not part of your account."))
     check_change(subscription=subscription, plan=plan, cycle=cycle, seat_count=seat_count)
-    item, _created = CartItem.objects.update_or_create(
+    item = _put_item(
         cart=cart,
         product=subscription.product,
-        defaults={
-            "plan": plan,
-            "cycle": cycle,
-            "seat_count": seat_count,
-            "subscription": subscription,
-        },
+        plan=plan,
+        cycle=cycle,
+        seat_count=seat_count,
+        subscription=subscription,
     )
     touch_cart(cart)
     return item
 
 
+def _put_item(*, cart: Cart, product, plan, cycle, seat_count, subscription) -> CartItem:
+    """The cart's one item of the product, written over or made; the cart is locked (so no
+    other request puts one meanwhile: no get-or-create savepoints needed)."""
+    item = CartItem.objects.filter(cart=cart, product=product).first()
+    if item is None:
+        item = CartItem(cart=cart, product=product)
+    item.plan, item.cycle, item.seat_count, item.subscription = (
+        plan,
+        cycle,
+        seat_count,
+        subscription,
+    )
+    item.save()
+    return item
+
+
 def get_cart(*, owner, account) -> Cart:
     cart, _created = Cart.objects.get_or_create(owner=owner, defaults={"account": account})
+    if cart.account_id == account.pk:
+        cart.account = account  # as the request read it: not read again
     return cart
+
+
+def _lock(cart: Cart) -> Cart:
+    """The cart locked, with its account as the caller read it (a cart never changes account)."""
+    locked = locks.lock_cart(cart.pk)
+    if Cart.account.is_cached(cart) and locked.account_id == cart.account_id:
+        locked.account = cart.account
+    return locked
 
 
 def touch_cart(cart: Cart) -> None:
@@ -160,14 +184,12 @@ def add_to_cart(
     *, cart: Cart, product: Product, plan: Plan, cycle: str, seat_count: int
 ) -> CartItem:
     """Put a new subscription in the cart; a product already there is replaced, not doubled."""
-    cart = locks.lock_cart(cart.pk)
+    cart = _lock(cart)
     check_purchase(
         account=cart.account, product=product, plan=plan, cycle=cycle, seat_count=seat_count
     )
-    item, _created = CartItem.objects.update_or_create(
-        cart=cart,
-        product=product,
-        defaults={"plan": plan, "cycle": cycle, "seat_count": seat_count, "subscription": None},
+    item = _put_item(
+        cart=cart, product=product, plan=plan, cycle=cycle, seat_count=seat_count, subscription=None
     )
     touch_cart(cart)
     return item

@@ -38,10 +38,11 @@ def add_subscription(request):
     """Step 1: the products the account can add, with their tiers and prices per seat."""
     account = request.account
     products = selectors.products_to_add(account=account)
+    to_try = subscription_services.products_to_try(account=account, products=products)
     offers = [
         {
             "product": product,
-            "can_try": subscription_services.can_try(account=account, product=product),
+            "can_try": product.pk in to_try,
             "plans": [
                 {
                     "plan": plan,

@@ -44,13 +44,21 @@ class SubscriptionError(Exception):
 def can_try(*, account: Account, product: Product) -> bool:
     """Try is offered when the product has a trial, the account never tried it and has no live
     subscription of it."""
-    return (
-        product.trial_offered
-        and not Trial.objects.filter(account=account, product=product).exists()
-        and not Subscription.objects.filter(
-            account=account, product=product, status__in=LIVE_STATUSES
-        ).exists()
+    return product.pk in products_to_try(account=account, products=[product])
+
+
+def products_to_try(*, account: Account, products) -> set[int]:
+    """The ids of those of `products` the account can try (can_try), in two queries for all."""
+    offered = {product.pk for product in products if product.trial_offered}
+    if not offered:
+        return set()
+    tried = Trial.objects.filter(account=account, product__in=offered).values_list(
+        "product_id", flat=True
     )
+    live = Subscription.objects.filter(
+        account=account, product__in=offered, status__in=LIVE_STATUSES
+    ).values_list("product_id", flat=True)
+    return offered - set(tried) - set(live)
 
 
 def start_trial(

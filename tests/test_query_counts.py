@@ -455,3 +455,18 @@ def test_save_quote_and_place_service_order_do_not_grow(client):
     assert save <= 25  # locks, eligibility, the subscriptions asked for, prices, VAT, numbers
     assert payment <= 25  # the quote, the card, the billing details saved, taxed again
     assert place <= 15  # placed; the worker runs on commit, outside this request's count
+
+
+def test_the_add_subscription_page_does_not_grow_with_the_catalog(client):
+    """Whether each product can be tried is read for all of them at once (it was 2 queries per
+    product with a trial)."""
+    _account, contact, _subs = small_account()
+    plan_with_prices()
+    few = count(client, contact, "GET", reverse("cart:add"))
+    for _ in range(5):
+        plan_with_prices()
+    many = count(client, contact, "GET", reverse("cart:add"))
+    assert many == few
+    # session, user; products with their plans and prices (3); tried and live products (2);
+    # cart count, has quotes
+    assert many <= 9
