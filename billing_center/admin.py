@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import Country
 
+from billing_center.admin_base import ModelAdmin
 from billing_center.audit import record_audit_event, snapshot
 from billing_center.models import AuditAction, AuditEvent, User
 
@@ -125,6 +126,7 @@ class AuditedAdminMixin:
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    list_per_page = ModelAdmin.list_per_page
     ordering = ["email"]
     list_display = [
         "email",
@@ -162,7 +164,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ModelAdmin):
     """The audit log is evidence: staff read it, nobody edits or deletes it."""
 
     list_display = ["occurred_at", "account", "actor", "object_type", "object_repr", "action"]

@@ -30,6 +30,8 @@ _INPUTS = frozenset(
         "date",
         "datetime",
         "time",
+        "color",
+        "checkbox",  # the admin's action checkbox on every row of a list
     )
 )
 _SELECT = f"{_WIDGETS}select.html"

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from billing_center.admin import ModelAdmin
 from cart.models import Cart, CartItem
 from cart.services import touch_cart
 
@@ -14,7 +15,7 @@ class CartItemInline(admin.TabularInline):
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):
+class CartAdmin(ModelAdmin):
     """Carts are the customers' own: staff look at them to help, and may empty one."""
 
     list_display = ["owner", "account", "item_count", "version", "updated_at"]

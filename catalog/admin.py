@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from billing_center.admin import AuditedAdminMixin
+from billing_center.admin import AuditedAdminMixin, ModelAdmin
 from billing_center.money import format_money
 from catalog.models import Plan, Price, Product
 
@@ -30,7 +30,7 @@ class PriceInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ProductAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = [
         "name",
         "seat_noun",
@@ -56,7 +56,7 @@ class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PlanAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["name", "product", "min_seats", "max_seats", "is_active", "position"]
     list_filter = ["product", "is_active"]
     search_fields = ["name", "product__name"]
@@ -65,7 +65,7 @@ class PlanAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Price)
-class PriceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PriceAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["plan", "cycle", "amount"]
     list_filter = ["cycle", "amount_currency", "plan__product"]
     search_fields = ["plan__name", "plan__product__name"]

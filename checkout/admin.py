@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin, countries_in_use, country_column
+from billing_center.admin import AuditedAdminMixin, ModelAdmin, countries_in_use, country_column
 from checkout.invoices.payments import InvoicePaymentError, pay_invoice, void_invoice
 from checkout.models import (
     Invoice,
@@ -73,7 +73,7 @@ class PaymentMethodFormSet(forms.BaseInlineFormSet):
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PaymentMethodAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = [
         "account",
         "brand",
@@ -104,7 +104,7 @@ class PaymentMethodAdmin(AuditedAdminMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ModelAdmin):
     """Orders, invoices and charges are records of what happened: staff read them only."""
 
     def has_add_permission(self, request, obj=None):
@@ -247,7 +247,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VatRate)
-class VatRateAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class VatRateAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["country_name", "rate", "updated_at"]
     country_name = country_column("country", _("country"))
     list_editable = ["rate"]

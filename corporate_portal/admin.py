@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from billing_center.admin import ModelAdmin
 from corporate_portal.models import Quote, QuoteLine, ServiceOrder, ServiceOrderStatus
 from corporate_portal.services import (
     RETRYABLE,
@@ -80,7 +81,7 @@ class QuoteLineInline(admin.TabularInline):
 
 
 @admin.register(Quote)
-class QuoteAdmin(admin.ModelAdmin):
+class QuoteAdmin(ModelAdmin):
     """Corporate Account Services write quotes for corporate accounts here: they choose the
     account, the subscriptions and the seats; `create_quote` checks and prices them exactly as
     for a quote the billing contact saves. A saved quote is an offer and is not edited."""
@@ -177,7 +178,7 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceOrder)
-class ServiceOrderAdmin(admin.ModelAdmin):
+class ServiceOrderAdmin(ModelAdmin):
     list_display = ["quote", "account", "status", "placed_at", "processed_at", "failure_reason"]
     list_filter = [OverdueFilter, "status"]
     search_fields = ["quote__number", "account__name", "admin_contact_email"]

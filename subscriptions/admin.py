@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from billing_center.admin import AuditedAdminMixin, countries_in_use, country_column
+from billing_center.admin import AuditedAdminMixin, ModelAdmin, countries_in_use, country_column
 from billing_center.money import format_money
 from subscriptions import services
 from subscriptions.activity import credit_entry_description
@@ -91,7 +91,7 @@ class AccountAdminForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class AccountAdmin(AuditedAdminMixin, ModelAdmin):
     form = AccountAdminForm
     list_display = [
         "name",
@@ -170,7 +170,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(AuditedAdminMixin, ModelAdmin):
     list_display = ["user", "account", "role", "created_at"]
     list_filter = ["role", "account__portal"]
     search_fields = ["user__email", "user__full_name", "account__name"]
@@ -226,7 +226,7 @@ class SubscriptionAdminForm(forms.ModelForm):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SubscriptionAdmin(AuditedAdminMixin, ModelAdmin):
     form = SubscriptionAdminForm
     list_display = [
         "account",
@@ -275,7 +275,7 @@ class SeatAssignmentAdminForm(forms.ModelForm):
 
 
 @admin.register(SeatAssignment)
-class SeatAssignmentAdmin(admin.ModelAdmin):
+class SeatAssignmentAdmin(ModelAdmin):
     list_display = ["user", "subscription", "assigned_at"]
     list_filter = ["subscription__product"]
     search_fields = ["user__email", "subscription__account__name"]
@@ -309,7 +309,7 @@ class SeatAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Trial)
-class TrialAdmin(admin.ModelAdmin):
+class TrialAdmin(ModelAdmin):
     list_display = ["account", "product", "started_on", "ends_on", "started_by"]
     list_filter = ["product"]
     search_fields = ["account__name", "product__name"]
@@ -321,7 +321,7 @@ class TrialAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditEntry)
-class CreditEntryAdmin(admin.ModelAdmin):
+class CreditEntryAdmin(ModelAdmin):
     """The credit ledger: the account's balance is the sum of these rows, so none is edited."""
 
     list_display = ["created_at", "account", "amount", "why", "order"]
@@ -345,7 +345,7 @@ class CreditEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(VatNumberCheck)
-class VatNumberCheckAdmin(admin.ModelAdmin):
+class VatNumberCheckAdmin(ModelAdmin):
     """VIES's answers (subscriptions.vies), with the request identifier that proves them. The
     Rejected filter is where staff find the numbers that lost their reverse charge; "Ask VIES
     again" re-checks the selected numbers now."""

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from billing_center.admin_base import ModelAdmin
 from billing_center.integrations import delivery
 from billing_center.integrations.forms import ApiKeyForm, WebhookEndpointForm
 from billing_center.integrations.models import (
@@ -12,7 +13,7 @@ from billing_center.integrations.models import (
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ModelAdmin):
     form = ApiKeyForm
     list_display = [
         "name",
@@ -59,7 +60,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(ModelAdmin):
     form = WebhookEndpointForm
     list_display = ["url", "event_list", "active", "disabled_reason", "created_at"]
     list_filter = ["active"]
@@ -85,7 +86,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ModelAdmin):
     list_display = [
         "event_type",
         "event",

@@ -1,9 +1,10 @@
 from django.contrib import admin
 
+from billing_center.admin import ModelAdmin
 from checkout.sandbox_gateway.models import SandboxCharge, SandboxSetup
 
 
-class _ProcessorRecord(admin.ModelAdmin):
+class _ProcessorRecord(ModelAdmin):
     """What the sandbox processor recorded, for staff to look at (the processor's dashboard)."""
 
     def has_add_permission(self, request):

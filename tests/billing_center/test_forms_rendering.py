@@ -28,6 +28,9 @@ WIDGETS = [
     forms.NullBooleanSelect(),
     forms.RadioSelect(choices=CHOICES),  # not written here: Django's templates, the same way
     forms.CheckboxInput(),
+    forms.CheckboxInput(attrs={"class": "action-select", "aria-label": "Select this object"}),
+    forms.TimeInput(),
+    forms.DateTimeInput(),
 ]
 VALUES = [None, "", "a", 2, "x\"<y>'&", mark_safe("<b>safe</b>"), ["a", 2], True, 0]
 
