@@ -147,12 +147,8 @@ def _put_item(*, cart: Cart, product, plan, cycle, seat_count, subscription) -> 
     item = CartItem.objects.filter(cart=cart, product=product).first()
     if item is None:
         item = CartItem(cart=cart, product=product)
-    item.plan, item.cycle, item.seat_count, item.subscription = (
-        plan,
-        cycle,
-        seat_count,
-        subscription,
-    )
+    item.plan, item.cycle, item.seat_count = plan, cycle, seat_count
+    item.subscription = subscription
     item.save()
     return item
 

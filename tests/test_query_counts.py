@@ -318,10 +318,10 @@ def test_the_checkout_page_does_not_grow_with_the_account(client, small, grown):
     assert with_much <= 9
 
 
-def cart_of(items: int):
-    """An account with a subscription and a cart of a seat change of it and `items - 1` new
-    products (each with its own plans and prices)."""
-    account, contact, subs = small_account()
+def fill_cart(account, contact, subs, *, new_items: int):
+    """A cart of a seat change of the account's first subscription (priced with its credit
+    line, as the checkout prices it) and `new_items` new products, each with its own plans and
+    prices."""
     cart = CartFactory(account=account, owner=contact)
     sub = subs[0]
     CartItemFactory(
@@ -332,8 +332,15 @@ def cart_of(items: int):
         seat_count=sub.seat_count + 2,
         subscription=sub,
     )
-    for _ in range(items - 1):
+    for _ in range(new_items):
         CartItemFactory(cart=cart, seat_count=3)
+    return cart
+
+
+def cart_of(items: int):
+    """An account with a subscription and a cart of `items` items (fill_cart)."""
+    account, contact, subs = small_account()
+    fill_cart(account, contact, subs, new_items=items - 1)
     return account, contact, subs
 
 
@@ -351,19 +358,7 @@ def test_the_cart_and_checkout_do_not_grow_with_the_items(client, url):
 
 def test_the_cart_page_does_not_grow_with_the_account(client, small, grown):
     def cart_page(account, contact, subs):
-        # A seat change of one of the account's subscriptions and a new product: priced (the
-        # change with its credit line) as the checkout prices them.
-        cart = CartFactory(account=account, owner=contact)
-        sub = subs[0]
-        CartItemFactory(
-            cart=cart,
-            plan=sub.plan,
-            product=sub.product,
-            cycle=sub.cycle,
-            seat_count=sub.seat_count + 2,
-            subscription=sub,
-        )
-        CartItemFactory(cart=cart, seat_count=3)
+        fill_cart(account, contact, subs, new_items=1)
         return count(client, contact, "GET", reverse("cart:detail"))
 
     with_little, with_much = cart_page(*small), cart_page(*grown)

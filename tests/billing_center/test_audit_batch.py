@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from billing_center.audit import audit_batch, record_audit_event
 from billing_center.models import AuditAction, AuditEvent
-from tests.factories import AccountFactory, CartFactory, CartItemFactory
+from tests.factories import AccountFactory, CartItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,27 +90,36 @@ def test_another_threads_events_are_not_held_by_this_batch():
     assert AuditEvent.objects.filter(account=account).count() == 2
 
 
+def items_formset(*items, **changes) -> dict:
+    """The cart admin page's inline of items, as posted (each item with `changes`)."""
+    data = {
+        "items-TOTAL_FORMS": str(len(items)),
+        "items-INITIAL_FORMS": str(len(items)),
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "1000",
+    }
+    for number, item in enumerate(items):
+        fields = {
+            "id": item.pk,
+            "cart": item.cart_id,
+            "product": item.product_id,
+            "plan": item.plan_id,
+            "cycle": item.cycle,
+            "seat_count": item.seat_count,
+            **changes,
+        }
+        data.update({f"items-{number}-{name}": str(value) for name, value in fields.items()})
+    return data
+
+
 def test_staff_editing_a_cart_item_moves_the_carts_version_on(admin_client):
     """A checkout page showing the old items cannot place them (the placement reuses the items
     a request read when the version is unchanged)."""
     item = CartItemFactory(seat_count=5)
     cart = item.cart
     version = cart.version
-    prefix = "items"
     response = admin_client.post(
-        reverse("admin:cart_cart_change", args=[cart.pk]),
-        {
-            f"{prefix}-TOTAL_FORMS": "1",
-            f"{prefix}-INITIAL_FORMS": "1",
-            f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
-            f"{prefix}-0-id": str(item.pk),
-            f"{prefix}-0-cart": str(cart.pk),
-            f"{prefix}-0-product": str(item.product_id),
-            f"{prefix}-0-plan": str(item.plan_id),
-            f"{prefix}-0-cycle": item.cycle,
-            f"{prefix}-0-seat_count": "7",
-        },
+        reverse("admin:cart_cart_change", args=[cart.pk]), items_formset(item, seat_count=7)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     item.refresh_from_db()
@@ -120,17 +129,11 @@ def test_staff_editing_a_cart_item_moves_the_carts_version_on(admin_client):
 
 
 def test_staff_saving_a_cart_unchanged_keeps_its_version(admin_client):
-    cart = CartFactory()
+    item = CartItemFactory(seat_count=5)
+    cart = item.cart
     version = cart.version
-    prefix = "items"
     response = admin_client.post(
-        reverse("admin:cart_cart_change", args=[cart.pk]),
-        {
-            f"{prefix}-TOTAL_FORMS": "0",
-            f"{prefix}-INITIAL_FORMS": "0",
-            f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
-        },
+        reverse("admin:cart_cart_change", args=[cart.pk]), items_formset(item)
     )
     assert response.status_code == 302
     cart.refresh_from_db()
