@@ -245,18 +245,10 @@ def test_the_invoices_list_is_paginated(client, grown):
 def place_order_statements(
     client, account, contact, subs, *, seats_change: bool, new_items: int = 1
 ) -> list[str]:
-    cart = CartFactory(account=account, owner=contact)
     if seats_change:
-        sub = subs[0]
-        CartItemFactory(
-            cart=cart,
-            plan=sub.plan,
-            product=sub.product,
-            cycle=sub.cycle,
-            seat_count=sub.seat_count + 2,
-            subscription=sub,
-        )
+        cart = fill_cart(account, contact, subs, new_items=0)
     else:
+        cart = CartFactory(account=account, owner=contact)
         for _ in range(new_items):
             CartItemFactory(cart=cart, seat_count=3)
     cart.refresh_from_db()
