@@ -139,15 +139,16 @@ def lock_payment_attempts(*, reference: str) -> list:
 # 5. Number sequences
 
 
-def take_next_in_sequence(*, series: str, year: int) -> int | None:
-    """The next number of a yearly series, its row locked by the UPDATE that takes it until
-    the caller's transaction ends (one statement); None if the year has no row yet."""
+def take_next_in_sequence(*, series: str, year: int, count: int = 1) -> int | None:
+    """The next `count` numbers of a yearly series (the last of them is returned), its row
+    locked by the UPDATE that takes them until the caller's transaction ends (one statement);
+    None if the year has no row yet."""
     table = _model("billing_center.NumberSequence")._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {connection.ops.quote_name(table)} SET last_number = last_number + 1 "
+            f"UPDATE {connection.ops.quote_name(table)} SET last_number = last_number + %s "
             "WHERE series = %s AND year = %s RETURNING last_number",
-            [series, year],
+            [count, series, year],
         )
         row = cursor.fetchone()
     return None if row is None else row[0]

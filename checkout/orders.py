@@ -4,6 +4,7 @@ what each line does to the account's subscriptions, the credit used or added, th
 credit note when the total is negative: checkout.invoices.issuing) and the audit event — in the
 caller's transaction, under the caller's locks, or not at all."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
@@ -16,7 +17,7 @@ from billing_center.clock import moment_on
 from billing_center.models import AuditAction, User
 from checkout.billing import BillingDetails
 from checkout.invoices.documents import document_state_changed
-from checkout.invoices.issuing import issue_invoice
+from checkout.invoices.issuing import InvoiceRequest, issue_invoices
 from checkout.models import Invoice, InvoiceStatus, Order, OrderLine, OrderLineKind, PaymentMethod
 from checkout.pricing import OrderPricing, PricedLine
 from subscriptions import services as subscription_services
@@ -35,6 +36,23 @@ class OrderError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """An order to record (`write_order`'s arguments)."""
+
+    account: Account
+    subscriptions: dict[int, Subscription]
+    pricing: OrderPricing
+    billing: BillingDetails
+    number: str
+    idempotency_key: str
+    payment_method: PaymentMethod | None
+    charge_reference: str
+    actor: User | None
+    today: date
+    corrects: Invoice | None = None
 
 
 def write_order(
@@ -59,16 +77,115 @@ def write_order(
     A credit (negative total) goes to the account's balance — or, with `corrects` (an invoice
     the caller locked), first to what that invoice still owes: its credit note lowers its amount
     due (SPEC: amount due = total − credit notes − payments) and only the rest becomes credit."""
-    paid = pricing.amount_due.amount == 0 or bool(charge_reference)
-    to_invoice = Money(0, pricing.currency)
-    if corrects is not None and corrects.status == InvoiceStatus.OPEN:
-        to_invoice = min(pricing.credit_added, corrects.amount_due)
-    order = Order.objects.create(
+    request = OrderRequest(
+        account=account,
+        subscriptions=subscriptions,
+        pricing=pricing,
+        billing=billing,
         number=number,
         idempotency_key=idempotency_key,
-        account=account,
-        placed_by=actor,
-        placed_at=moment_on(today),
+        payment_method=payment_method,
+        charge_reference=charge_reference,
+        actor=actor,
+        today=today,
+        corrects=corrects,
+    )
+    return write_orders([request])[0]
+
+
+def write_orders(requests: list[OrderRequest]) -> list[Order]:
+    """`write_order` for orders of different accounts (a batch of renewals, each account
+    locked by the caller): the orders, their lines and their invoices written by one statement
+    each, whatever their number."""
+    to_invoice = [_credit_to_invoice(request) for request in requests]
+    orders = [
+        _order(request, to_invoice=credit)
+        for request, credit in zip(requests, to_invoice, strict=True)
+    ]
+    Order.objects.bulk_create(orders)
+    OrderLine.objects.bulk_create(
+        _order_line(order=order, line=line, subscription=subscription, kind=kind)
+        for request, order in zip(requests, orders, strict=True)
+        for line in request.pricing.lines
+        for subscription, kind in [
+            _apply_line(
+                account=request.account,
+                subscriptions=request.subscriptions,
+                line=line,
+                order=order,
+                actor=request.actor,
+            )
+        ]
+    )
+    invoiced = []
+    for request, order, credit in zip(requests, orders, to_invoice, strict=True):
+        pricing, account = request.pricing, request.account
+        if pricing.credit_applied.amount:
+            move_credit(
+                account=account,
+                amount=-pricing.credit_applied,
+                kind=CreditKind.USED_FOR_ORDER,
+                order=order,
+            )
+        if order.credit_added.amount:
+            move_credit(
+                account=account,
+                amount=order.credit_added,
+                kind=CreditKind.FROM_ORDER,
+                order=order,
+            )
+        if credit.amount:
+            _lower_amount_due(
+                invoice=request.corrects,
+                credit=credit,
+                actor=request.actor,
+                today=request.today,
+            )
+        invoiced.append(
+            InvoiceRequest(
+                order=order,
+                billing=request.billing,
+                today=request.today,
+                amount_due=pricing.amount_due,
+                paid=pricing.amount_due.amount == 0 or bool(request.charge_reference),
+                corrects=request.corrects,
+            )
+        )
+    for request, order, invoice in zip(requests, orders, issue_invoices(invoiced), strict=True):
+        kind = "credit_note" if invoice.is_credit_note else "invoice"
+        transaction.on_commit(lambda kind=kind: metrics.ORDERS_PLACED.labels(kind).inc())
+        record_audit_event(
+            actor=request.actor,
+            account=request.account,
+            action=AuditAction.ORDER_PLACED,
+            target=order,
+            after={
+                "total": order.total,
+                "charged": order.amount_charged,
+                "credit_note" if invoice.is_credit_note else "invoice": invoice.number,
+            },
+        )
+    return orders
+
+
+def _credit_to_invoice(request: OrderRequest) -> Money:
+    """What of the credit a negative total adds goes to what `corrects` still owes."""
+    corrects = request.corrects
+    if corrects is not None and corrects.status == InvoiceStatus.OPEN:
+        return min(request.pricing.credit_added, corrects.amount_due)
+    return Money(0, request.pricing.currency)
+
+
+def _order(request: OrderRequest, *, to_invoice: Money) -> Order:
+    """The order row (not saved): its totals, tax and charge as priced and paid."""
+    pricing = request.pricing
+    charged = bool(request.charge_reference)
+    order = Order(
+        number=request.number,
+        idempotency_key=request.idempotency_key,
+        account=request.account,
+        placed_by=request.actor,
+        placed_at=moment_on(request.today),
         subtotal=pricing.subtotal,
         tax_rate=pricing.tax.rate,
         tax_treatment=pricing.tax.treatment,
@@ -77,57 +194,11 @@ def write_order(
         total=pricing.total,
         credit_applied=pricing.credit_applied,
         credit_added=pricing.credit_added - to_invoice,
-        amount_charged=pricing.amount_due if charge_reference else Money(0, pricing.currency),
-        payment_method=payment_method if charge_reference else None,
-        charge_reference=charge_reference,
-        buyer_vat_number=compact_vat_number(billing.vat_number),
-        purchase_order=billing.purchase_order,
-    )
-    OrderLine.objects.bulk_create(
-        _order_line(order=order, line=line, subscription=subscription, kind=kind)
-        for line in pricing.lines
-        for subscription, kind in [
-            _apply_line(
-                account=account, subscriptions=subscriptions, line=line, order=order, actor=actor
-            )
-        ]
-    )
-    if pricing.credit_applied.amount:
-        move_credit(
-            account=account,
-            amount=-pricing.credit_applied,
-            kind=CreditKind.USED_FOR_ORDER,
-            order=order,
-        )
-    if order.credit_added.amount:
-        move_credit(
-            account=account,
-            amount=order.credit_added,
-            kind=CreditKind.FROM_ORDER,
-            order=order,
-        )
-    if to_invoice.amount:
-        _lower_amount_due(invoice=corrects, credit=to_invoice, actor=actor, today=today)
-    invoice = issue_invoice(
-        order=order,
-        billing=billing,
-        today=today,
-        amount_due=pricing.amount_due,
-        paid=paid,
-        corrects=corrects,
-    )
-    kind = "credit_note" if invoice.is_credit_note else "invoice"
-    transaction.on_commit(lambda: metrics.ORDERS_PLACED.labels(kind).inc())
-    record_audit_event(
-        actor=actor,
-        account=account,
-        action=AuditAction.ORDER_PLACED,
-        target=order,
-        after={
-            "total": order.total,
-            "charged": order.amount_charged,
-            "credit_note" if invoice.is_credit_note else "invoice": invoice.number,
-        },
+        amount_charged=pricing.amount_due if charged else Money(0, pricing.currency),
+        payment_method=request.payment_method if charged else None,
+        charge_reference=request.charge_reference,
+        buyer_vat_number=compact_vat_number(request.billing.vat_number),
+        purchase_order=request.billing.purchase_order,
     )
     return order
 

@@ -3,6 +3,7 @@
 per year in the series of its kind, immutable afterwards; its PDF is rendered when it is first
 asked for, not here (checkout.invoices.documents)."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.utils import translation
 from moneyed import Money
 
 from billing_center.clock import moment_on
-from billing_center.numbering import next_number
+from billing_center.numbering import next_numbers
 from checkout.billing import BillingDetails
 from checkout.models import (
     NUMBER_SERIES,
@@ -20,6 +21,19 @@ from checkout.models import (
     Order,
     OrderLineKind,
 )
+
+
+@dataclass(frozen=True)
+class InvoiceRequest:
+    """An order's document to issue: paid, or open for `amount_due`; a credit note `corrects`
+    an invoice (or else corrected_invoice)."""
+
+    order: Order
+    billing: BillingDetails
+    today: date
+    amount_due: Money
+    paid: bool
+    corrects: Invoice | None = None
 
 
 def issue_invoice(
@@ -36,20 +50,50 @@ def issue_invoice(
     credit note (its own series, credited by the order writer, referencing the invoice it
     corrects: `corrects`, or else corrected_invoice). Call it in the order's transaction: the
     number is taken under its sequence's lock and rolls back with it."""
+    request = InvoiceRequest(
+        order=order,
+        billing=billing,
+        today=today,
+        amount_due=amount_due,
+        paid=paid,
+        corrects=corrects,
+    )
+    return issue_invoices([request])[0]
+
+
+def issue_invoices(requests: list[InvoiceRequest]) -> list[Invoice]:
+    """`issue_invoice` for several orders (a batch of renewals): the numbers of each series
+    taken together, the documents written by one statement."""
+    kinds = [
+        InvoiceKind.CREDIT_NOTE if request.order.total.amount < 0 else InvoiceKind.INVOICE
+        for request in requests
+    ]
+    numbers: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    for kind, request in zip(kinds, requests, strict=True):
+        numbers.setdefault((NUMBER_SERIES[kind], request.today.year), []).append(None)
+    for (series, year), taken in numbers.items():
+        taken[:] = next_numbers(series=series, year=year, count=len(taken))[::-1]
+    invoices = [
+        _invoice(request, kind, *numbers[(NUMBER_SERIES[kind], request.today.year)].pop())
+        for kind, request in zip(kinds, requests, strict=True)
+    ]
+    return Invoice.objects.bulk_create(invoices)
+
+
+def _invoice(request: InvoiceRequest, kind: str, sequence: int, number: str) -> Invoice:
+    order, billing, today = request.order, request.billing, request.today
     account = order.account
-    kind = InvoiceKind.CREDIT_NOTE if order.total.amount < 0 else InvoiceKind.INVOICE
     credit_note = kind == InvoiceKind.CREDIT_NOTE
-    sequence, number = next_number(series=NUMBER_SERIES[kind], year=today.year)
     with translation.override(account.language):  # the country's name in the invoice's language
         buyer_address = "\n".join(billing.address_lines)
     if credit_note:
         status = InvoiceStatus.CREDITED
     else:
-        status = InvoiceStatus.PAID if paid else InvoiceStatus.OPEN
-    invoice = Invoice.objects.create(
+        status = InvoiceStatus.PAID if request.paid else InvoiceStatus.OPEN
+    return Invoice(
         number=number,
         kind=kind,
-        corrects=(corrects or corrected_invoice(order)) if credit_note else None,
+        corrects=(request.corrects or corrected_invoice(order)) if credit_note else None,
         year=today.year,
         sequence=sequence,
         order=order,
@@ -68,10 +112,9 @@ def issue_invoice(
         buyer_pec=billing.pec,
         issued_at=moment_on(today),
         status=status,
-        amount_due=Money(0, order.total.currency) if credit_note else amount_due,
+        amount_due=Money(0, order.total.currency) if credit_note else request.amount_due,
         paid_at=moment_on(today) if status == InvoiceStatus.PAID else None,
     )
-    return invoice
 
 
 def corrected_invoice(order: Order) -> Invoice | None:

@@ -195,10 +195,10 @@ class TestProcessing:
         service_order = place(corporate, webinar, card)
         services.place_service_order(service_order=service_order, actor=None)
 
-        def broken_invoice(**kwargs):
+        def broken_invoices(requests):
             raise RuntimeError("printer on fire")
 
-        monkeypatch.setattr("checkout.orders.issue_invoice", broken_invoice)
+        monkeypatch.setattr("checkout.orders.issue_invoices", broken_invoices)
         process_service_order.call(service_order.pk)
         service_order.refresh_from_db()
         assert service_order.status == ServiceOrderStatus.FAILED
