@@ -1,10 +1,12 @@
 """Every row lock the writers take, from this one module, in one order (STYLE habit 15,
 saleor's lock_objects.py). A writer takes, inside its transaction:
 
-1. the account (`lock_account`);
+1. the account (`lock_account`; a batch of the billing run, its accounts in primary-key order:
+   `lock_accounts`);
 2. then the one thing it changes for that account: a cart, a quote, a service order, an
    invoice or a card;
-3. then the account's subscriptions, in primary-key order (`lock_subscriptions`);
+3. then the account's subscriptions, in primary-key order (`lock_subscriptions`; a batch: all
+   of its accounts' subscriptions, after all of its accounts);
 4. then the payment attempts of what it pays (`lock_payment_attempts`);
 5. last, a document number sequence (`take_next_in_sequence`, by the invoice writer).
 
@@ -32,6 +34,19 @@ def _model(label: str):
 def lock_account(account_id: int):
     """Lock and return the account row. Call it first, inside the writer's transaction."""
     return _model("subscriptions.Account").objects.select_for_update().get(pk=account_id)
+
+
+def lock_accounts(account_ids) -> dict:
+    """Several accounts at once (a batch of the billing run), in primary-key order, so that two
+    batches sharing an account queue behind each other instead of deadlocking. By id; an id
+    with no account is missing."""
+    rows = (
+        _model("subscriptions.Account")
+        .objects.select_for_update()
+        .filter(pk__in=sorted(set(account_ids)))
+        .order_by("pk")
+    )
+    return {row.pk: row for row in rows}
 
 
 # 2. The one thing changed for the account
@@ -126,14 +141,18 @@ def lock_subscription(subscription_id: int, *, related: tuple[str, ...] = ()):
 # 4. Payment attempts
 
 
-def lock_payment_attempts(*, reference: str) -> list:
-    """The attempts to pay one thing, newest first."""
-    return list(
+def lock_payment_attempts(*, references: list[str]) -> dict[str, list]:
+    """The attempts to pay each of these things, newest first, by reference."""
+    rows = (
         _model("checkout.PaymentAttempt")
         .objects.select_for_update()
-        .filter(reference=reference)
-        .order_by("-number")
+        .filter(reference__in=references)
+        .order_by("reference", "-number")
     )
+    earlier: dict[str, list] = {reference: [] for reference in references}
+    for row in rows:
+        earlier[row.reference].append(row)
+    return earlier
 
 
 # 5. Number sequences

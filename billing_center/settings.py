@@ -331,10 +331,16 @@ PAYMENT_WAIT_SECONDS = float(os.environ.get("PAYMENT_WAIT_SECONDS", "5"))
 # How long a billing run waits for rows another run holds (leases of a run that died run out
 # within billing_center.claims.DEFAULT_LEASE) before it reports them and exits non-zero.
 BILLING_RUN_WAIT_SECONDS = int(os.environ.get("BILLING_RUN_WAIT_SECONDS", "360"))
-# Accounts a billing run renews at once in one process (threads, each with its own database
-# connection): a real gateway answers in 200–500 ms, which would otherwise set the run's pace
-# (at most this many ÷ the gateway's seconds per charge renewals a second: 24 ÷ 0.3 s = 80/s).
-BILLING_RUN_CONCURRENCY = int(os.environ.get("BILLING_RUN_CONCURRENCY", "24"))
+# Pieces of renewals a billing run takes at once in one process (threads, each with its own
+# database connection). A piece (at most BILLING_RUN_CHUNK renewals, one per account) is
+# locked, read and written in one transaction per step of the money path.
+BILLING_RUN_CONCURRENCY = int(os.environ.get("BILLING_RUN_CONCURRENCY", "4"))
+BILLING_RUN_CHUNK = int(os.environ.get("BILLING_RUN_CHUNK", "25"))
+# A batch's charges (checkout.payments.money_path) are made one after the other while the
+# processor answers within PAYMENT_SLOW_CHARGE_SECONDS; after a slower answer (a real processor
+# takes 200–500 ms) the rest go this many at once, each thread with its own connection.
+PAYMENT_CHARGES_AT_ONCE = int(os.environ.get("PAYMENT_CHARGES_AT_ONCE", "12"))
+PAYMENT_SLOW_CHARGE_SECONDS = float(os.environ.get("PAYMENT_SLOW_CHARGE_SECONDS", "0.05"))
 # The billing lifecycle (checkout.billing_run.run): a declined renewal is retried this many days
 # after the first failure, then the subscription is suspended; trials are reminded this many
 # days before they end.

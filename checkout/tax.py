@@ -1,5 +1,8 @@
 """Which VAT applies to a customer (SPEC "VAT"), decided from data: no network look-up."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -72,7 +75,31 @@ def decide_tax(*, country: str, vat_number: str, seller_country: str) -> TaxDeci
         and not vies.is_rejected(vat_number)
     ):
         return TaxDecision(TaxTreatment.REVERSE_CHARGE, Decimal("0.00"), country)
-    rate = VatRate.objects.filter(country=country).values_list("rate", flat=True).first()
+    rate = _standard_rate(country)
     if rate is None:
         raise MissingVatRate(country)
     return TaxDecision(TaxTreatment.STANDARD, rate, country)
+
+
+# Rates read once for a batch of the billing run (its renewals are priced together, under the
+# locks of one transaction): a country's rate is one read, not one per renewal.
+_rates_read: ContextVar[dict[str, Decimal | None] | None] = ContextVar("vat_rates", default=None)
+
+
+@contextmanager
+def vat_rates_read_once() -> Iterator[None]:
+    token = _rates_read.set({})
+    try:
+        yield
+    finally:
+        _rates_read.reset(token)
+
+
+def _standard_rate(country: str) -> Decimal | None:
+    read = _rates_read.get()
+    if read is not None and country in read:
+        return read[country]
+    rate = VatRate.objects.filter(country=country).values_list("rate", flat=True).first()
+    if read is not None:
+        read[country] = rate
+    return rate

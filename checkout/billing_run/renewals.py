@@ -9,6 +9,11 @@ start>` (a retried or concurrent run never charges twice), lock again and write 
 one order writer. A declined charge still renews the period, with an open invoice and the
 subscription past due: dunning (checkout.billing_run.dunning) retries it. A run catches up every
 period missed, in order.
+
+The run takes renewals of different accounts through the money path together
+(`take_payments`): one transaction locks and prices a batch and opens its attempts, one writes
+its orders (checkout.orders.write_orders); what a batch writes is what its renewals would have
+written one at a time.
 """
 
 import secrets
@@ -24,17 +29,25 @@ from billing_center.pool import concurrently
 from checkout.billing import BillingDetails
 from checkout.billing_run.dunning import next_retry_after, notify_payment_failed
 from checkout.emails import send_renewal_receipt_email
-from checkout.models import Invoice, InvoiceStatus, PaymentAttempt, PaymentPurpose
-from checkout.orders import write_order
+from checkout.models import (
+    Invoice,
+    InvoiceStatus,
+    Order,
+    PaymentAttempt,
+    PaymentMethod,
+    PaymentPurpose,
+)
+from checkout.orders import OrderRequest, write_orders
 from checkout.payments.money_path import (
     Payment,
     PaymentFlow,
     PricedOnce,
     Written,
     complete,
-    take_payment,
+    take_payments,
 )
 from checkout.pricing import OrderPricing, price_lines, renewal_line
+from checkout.tax import vat_rates_read_once
 from subscriptions import lifecycle
 from subscriptions.models import Account, Subscription, SubscriptionStatus
 from subscriptions.periods import period_end
@@ -90,22 +103,10 @@ def renew_due_subscriptions(
     )
     for pks in batches:
         accounts = dict(Subscription.objects.filter(pk__in=pks).values_list("pk", "account_id"))
-        # An account's subscriptions one after the other (one credit balance, one card); the
-        # accounts a few at a time, so the gateway's latency does not set the run's pace.
-        by_account: dict[int, list[int]] = {}
-        for pk in pks:
-            by_account.setdefault(accounts[pk], []).append(pk)
-
-        def renew_account(item: tuple[int, list[int]]) -> list[str]:
-            account_id, subscription_ids = item
-            return [
-                outcome
-                for pk in subscription_ids
-                for outcome in renew(subscription_id=pk, account_id=account_id, today=today)
-            ]
-
         for outcomes in concurrently(
-            renew_account, by_account.items(), workers=settings.BILLING_RUN_CONCURRENCY
+            lambda due: renew_together(due, today=today),
+            _chunks(pks, accounts),
+            workers=settings.BILLING_RUN_CONCURRENCY,
         ):
             for outcome in outcomes:
                 report.add(outcome)
@@ -116,6 +117,28 @@ def renew_due_subscriptions(
     return report
 
 
+def _chunks(pks: list[int], accounts: dict[int, int]) -> list[list[tuple[int, int]]]:
+    """A claimed batch as batches of the money path (`renew_together`), taken a few at a time:
+    one subscription per account in each (one credit balance, one card), an account's second
+    subscription in a later round than its first (its renewal sees the credit the first used),
+    and each round cut so that every worker has a piece, of BILLING_RUN_CHUNK at most."""
+    rounds: list[list[tuple[int, int]]] = []
+    seen: dict[int, int] = {}
+    for pk in pks:
+        account_id = accounts[pk]
+        turn = seen.get(account_id, 0)
+        seen[account_id] = turn + 1
+        if turn == len(rounds):
+            rounds.append([])
+        rounds[turn].append((pk, account_id))
+    chunks = []
+    workers = max(1, settings.BILLING_RUN_CONCURRENCY)
+    for due in rounds:
+        size = min(settings.BILLING_RUN_CHUNK, -(-len(due) // workers))
+        chunks.extend(due[start : start + size] for start in range(0, len(due), size))
+    return chunks
+
+
 def renew(*, subscription_id: int, today: date, account_id: int | None = None) -> list[str]:
     """Every period of the subscription that ended by `today`, one renewal each, in order; it
     stops at the first that is not paid (the others wait until it is)."""
@@ -123,17 +146,30 @@ def renew(*, subscription_id: int, today: date, account_id: int | None = None) -
         account_id = Subscription.objects.values_list("account_id", flat=True).get(
             pk=subscription_id
         )
+    return renew_together([(subscription_id, account_id)], today=today)
+
+
+def renew_together(due: list[tuple[int, int]], *, today: date) -> list[str]:
+    """`renew` for subscriptions of different accounts ((subscription id, account id) pairs),
+    on the money path together (`take_payments`): their next periods in one batch, then the
+    periods due after those for the ones that were paid, and so on."""
     outcomes = []
-    still_due = True
-    while still_due:
-        outcome, still_due = renew_once(
-            subscription_id=subscription_id, account_id=account_id, today=today
+    flows = [
+        RenewalPayment(
+            subscription_id=subscription_id, account_id=account_id, today=today, period_start=None
         )
-        if outcome == Outcome.NOT_DUE:
-            break
-        outcomes.append(outcome)
-        if outcome != Outcome.PAID:
-            break
+        for subscription_id, account_id in due
+    ]
+    while flows:
+        following = []
+        for flow, outcome in zip(flows, take_payments(flows), strict=True):
+            metrics.RENEWALS.labels(outcome).inc()
+            if outcome == Outcome.NOT_DUE:
+                continue
+            outcomes.append(outcome)
+            if outcome == Outcome.PAID and flow.next_due:
+                following.append(flow.following())
+        flows = following
     return outcomes
 
 
@@ -147,6 +183,13 @@ class _DueRenewal:
     account: Account
     subscription: Subscription
     pricing: OrderPricing
+    # The default cards of a batch's accounts, read with its locks (None: read when asked).
+    cards: dict[int, PaymentMethod] | None = None
+
+    def default_card(self) -> PaymentMethod | None:
+        if self.cards is not None:
+            return self.cards.get(self.account.pk)
+        return self.account.payment_methods.filter(is_default=True).first()
 
 
 class RenewalPayment(PaymentFlow):
@@ -180,11 +223,57 @@ class RenewalPayment(PaymentFlow):
             period_start=attempt.period_start,
         )
 
+    def following(self) -> "RenewalPayment":
+        """The renewal of the period after this one (a run catching up)."""
+        return RenewalPayment(
+            subscription_id=self.subscription_id,
+            account_id=self.account_id,
+            today=self.today,
+            period_start=None,
+        )
+
     def lock(self) -> _DueRenewal | None:
-        locked = _lock_due(self.subscription_id, self.account_id, self.today)
-        if locked is None:
+        account = locks.lock_account(self.account_id)
+        subscription = locks.lock_subscription(
+            self.subscription_id, related=("plan__product", "product")
+        )
+        return self._due(account, subscription, cards=None)
+
+    @classmethod
+    def lock_together(cls, flows: list["RenewalPayment"]) -> list[_DueRenewal | None]:
+        """A batch's accounts, then their subscriptions, each in primary-key order, their
+        default cards and VAT rates read once for all."""
+        if len(flows) == 1:
+            return [flows[0].lock()]
+        account_ids = [flow.account_id for flow in flows]
+        if len(set(account_ids)) < len(account_ids):
+            raise ValueError("A batch of renewals has one subscription per account.")
+        accounts = locks.lock_accounts(account_ids)
+        subscriptions = {
+            row.pk: row
+            for row in locks.lock_subscriptions(
+                Subscription.objects.filter(
+                    pk__in=[flow.subscription_id for flow in flows]
+                ).select_related("plan__product", "product")
+            )
+        }
+        cards = {
+            card.account_id: card
+            for card in PaymentMethod.objects.filter(account__in=account_ids, is_default=True)
+        }
+        with vat_rates_read_once():
+            return [
+                flow._due(accounts[flow.account_id], subscriptions[flow.subscription_id], cards)
+                for flow in flows
+            ]
+
+    def _due(
+        self, account: Account, subscription: Subscription, cards: dict | None
+    ) -> _DueRenewal | None:
+        """The renewal as it stands under the locks: None when it is not due (any more)."""
+        if subscription.account_id != account.pk or not _is_due(subscription, self.today):
             return None
-        account, subscription = locked
+        subscription.account = account
         if self.period_start is None:
             self.period_start = subscription.current_period_end
             self.next_due = (
@@ -198,7 +287,7 @@ class RenewalPayment(PaymentFlow):
         pricing = self._priced(
             (account, subscription), lambda: _price(account, subscription, self.period_start)
         )
-        return _DueRenewal(account, subscription, pricing)
+        return _DueRenewal(account, subscription, pricing, cards)
 
     def done(self, state: _DueRenewal | None) -> str | None:
         return Outcome.NOT_DUE if state is None else None
@@ -206,7 +295,7 @@ class RenewalPayment(PaymentFlow):
     def payment(self, state: _DueRenewal) -> Payment | None:
         if state.pricing.amount_due.amount <= 0:
             return None
-        card = state.account.payment_methods.filter(is_default=True).first()
+        card = state.default_card()
         if card is None:
             self.decline = "no_card"
             return None
@@ -230,14 +319,35 @@ class RenewalPayment(PaymentFlow):
         return Outcome.PENDING  # the reconciliation finishes it
 
     def write(self, state: _DueRenewal, attempt: PaymentAttempt | None) -> Written:
-        account, subscription, pricing = state.account, state.subscription, state.pricing
-        if attempt is not None and pricing.amount_due != attempt.amount:
-            # Changed meanwhile: the payment goes back, the next run renews at the new price.
-            return Written(result=Outcome.NOT_DUE, order=None)
-        order = write_order(
+        return self.write_together([(self, state, attempt)])[0]
+
+    @classmethod
+    def write_together(
+        cls, items: list[tuple["RenewalPayment", _DueRenewal, PaymentAttempt | None]]
+    ) -> list[Written]:
+        """The renewals' orders and invoices, written together (checkout.orders.write_orders);
+        a declined one starts its dunning, a paid one sends its receipt."""
+        written: list[Written | None] = [None] * len(items)
+        to_write = []
+        for index, (flow, state, attempt) in enumerate(items):
+            if attempt is not None and state.pricing.amount_due != attempt.amount:
+                # Changed meanwhile: the payment goes back, the next run renews at the new price.
+                written[index] = Written(result=Outcome.NOT_DUE, order=None)
+            else:
+                to_write.append((index, flow, state, attempt))
+        orders = write_orders(
+            [flow._order(state, attempt) for _i, flow, state, attempt in to_write]
+        )
+        for (index, flow, state, _attempt), order in zip(to_write, orders, strict=True):
+            written[index] = flow._after(state, order)
+        return written
+
+    def _order(self, state: _DueRenewal, attempt: PaymentAttempt | None) -> OrderRequest:
+        account, subscription = state.account, state.subscription
+        return OrderRequest(
             account=account,
             subscriptions={subscription.product_id: subscription},  # locked above
-            pricing=pricing,
+            pricing=state.pricing,
             billing=BillingDetails.of_account(account),
             number=f"REN-{self.today:%Y%m%d}-{secrets.token_hex(4).upper()}",
             idempotency_key=renewal_reference(subscription, self.period_start),
@@ -246,42 +356,25 @@ class RenewalPayment(PaymentFlow):
             actor=None,
             today=self.today,
         )
+
+    def _after(self, state: _DueRenewal, order: Order) -> Written:
         if order.invoice.status == InvoiceStatus.OPEN:
-            _start_dunning(order.invoice, subscription, self.today)
+            _start_dunning(order.invoice, state.subscription, self.today)
             decline = self.decline or "card_declined"
             notify_payment_failed(
-                account_id=account.pk, invoice_id=order.invoice.pk, decline=decline
+                account_id=state.account.pk, invoice_id=order.invoice.pk, decline=decline
             )
             return Written(result=Outcome.DECLINED, order=order)
         transaction.on_commit(lambda: send_renewal_receipt_email.enqueue(order.pk))
         return Written(result=Outcome.PAID, order=order)
 
 
-def renew_once(*, subscription_id: int, account_id: int, today: date) -> tuple[str, bool]:
-    """One period renewed (or not): the outcome, and whether another period is due after it."""
-    flow = RenewalPayment(
-        subscription_id=subscription_id, account_id=account_id, today=today, period_start=None
-    )
-    outcome = take_payment(flow)
-    metrics.RENEWALS.labels(outcome).inc()
-    return outcome, flow.next_due and outcome != Outcome.NOT_DUE
-
-
-def _lock_due(
-    subscription_id: int, account_id: int, today: date
-) -> tuple[Account, Subscription] | None:
-    """The account's lock, then the subscription's (the writers' order), and whether it is due."""
-    account = locks.lock_account(account_id)
-    subscription = locks.lock_subscription(subscription_id, related=("plan__product", "product"))
-    if subscription.account_id != account_id:
-        return None
-    subscription.account = account
-    due = (
+def _is_due(subscription: Subscription, today: date) -> bool:
+    return (
         subscription.status == SubscriptionStatus.ACTIVE
         and not subscription.cancel_at_period_end
         and subscription.current_period_end <= today
     )
-    return (account, subscription) if due else None
 
 
 def _price(account: Account, subscription: Subscription, period_start: date) -> OrderPricing:

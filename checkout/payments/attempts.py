@@ -12,9 +12,11 @@ import logging
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Case, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,52 +80,73 @@ def in_flight_window() -> timedelta:
     return timedelta(seconds=settings.PAYMENT_IN_FLIGHT_SECONDS)
 
 
-def open_attempt(
-    *,
-    account: Account,
-    purpose: str,
-    reference: str,
-    amount: Money,
-    payment_method: PaymentMethod,
-    on_session: bool,
-    actor: User | None,
-    pays: dict,
-    details: dict | None = None,
-) -> PaymentAttempt:
-    """The attempt to pay `amount` for `reference` (what is paid, by its idempotency key; `pays`
-    names it by foreign keys), in the caller's transaction, with the account locked. An earlier
+@dataclass(frozen=True)
+class AttemptRequest:
+    """What the money path asks to open: an attempt to pay `amount` for `reference` (what is
+    paid, by its idempotency key; `pays` names it by foreign keys)."""
+
+    account: Account
+    purpose: str
+    reference: str
+    amount: Money
+    payment_method: PaymentMethod
+    on_session: bool
+    actor: User | None
+    pays: dict
+    details: dict | None = None
+
+
+def open_attempts(requests: list[AttemptRequest]) -> list[PaymentAttempt]:
+    """The attempt for each request, in the caller's transaction, with the accounts locked (one
+    statement to lock the earlier attempts of them all, one to write the new ones). An earlier
     attempt that is pending (its outcome unknown, or waiting for the customer's
     authentication) or captured and not used yet, for the same amount, is returned instead: it
     is settled or used, never charged again. Otherwise a new pending attempt, numbered after
-    the earlier ones."""
-    earlier = locks.lock_payment_attempts(reference=reference)
+    the earlier ones. Raises PaymentPending when an earlier attempt for another amount is still
+    pending (settle it first: another amount cannot share its idempotency key)."""
+    earlier = locks.lock_payment_attempts(references=[request.reference for request in requests])
+    found: list[PaymentAttempt | None] = []
+    new: list[PaymentAttempt] = []
+    for request in requests:
+        attempt = _still_open(earlier[request.reference], request.amount)
+        if attempt is None:
+            attempt = _new_attempt(request, earlier[request.reference])
+            new.append(attempt)
+        found.append(attempt)
+    PaymentAttempt.objects.bulk_create(new)
+    for attempt in new:
+        attempt.opened_now = True  # this request charges it (see pay)
+    return found
+
+
+def _still_open(earlier: list[PaymentAttempt], amount: Money) -> PaymentAttempt | None:
     for attempt in earlier:
         unused_capture = attempt.status == AttemptStatus.CAPTURED and attempt.order_id is None
         if attempt.status == AttemptStatus.PENDING or unused_capture:
             if attempt.amount == amount:
-                _remember(attempt)
                 return attempt
             if attempt.status == AttemptStatus.PENDING:
-                # Settle it first: another amount cannot share its idempotency key.
                 raise PaymentPending(attempt)
+    return None
+
+
+def _new_attempt(request: AttemptRequest, earlier: list[PaymentAttempt]) -> PaymentAttempt:
     number = earlier[0].number + 1 if earlier else 1
-    attempt = PaymentAttempt.objects.create(
-        account=account,
-        purpose=purpose,
-        reference=reference,
+    actor = request.actor
+    return PaymentAttempt(
+        account=request.account,
+        purpose=request.purpose,
+        reference=request.reference,
         number=number,
-        idempotency_key=reference if number == 1 else f"{reference}-{number}",
-        amount=amount,
-        payment_method=payment_method,
-        card_token=payment_method.gateway_token,
-        on_session=on_session,
-        details=details or {},
+        idempotency_key=request.reference if number == 1 else f"{request.reference}-{number}",
+        amount=request.amount,
+        payment_method=request.payment_method,
+        card_token=request.payment_method.gateway_token,
+        on_session=request.on_session,
+        details=request.details or {},
         created_by=actor if actor is not None and actor.is_authenticated else None,
-        **pays,
+        **request.pays,
     )
-    attempt.opened_now = True  # this request charges it (see pay)
-    _remember(attempt)
-    return attempt
 
 
 # The attempts a billing run opens (or takes up again), so that its own reconciliation settles
@@ -131,10 +154,11 @@ def open_attempt(
 _opened: ContextVar[list[int] | None] = ContextVar("opened_attempts", default=None)
 
 
-def _remember(attempt: PaymentAttempt) -> None:
+def remember_opened(attempts_: list[PaymentAttempt]) -> None:
+    """The money path: these attempts were opened (or taken up again) and committed."""
     opened = _opened.get()
     if opened is not None:
-        opened.append(attempt.pk)
+        opened.extend(attempt.pk for attempt in attempts_)
 
 
 @contextmanager
@@ -318,10 +342,16 @@ def settle_with_gateway(attempt: PaymentAttempt) -> None:
         _finish(attempt, AttemptStatus.FAILED, error="no charge found for this key")
 
 
-def mark_used(attempt: PaymentAttempt, order: Order) -> None:
-    """In the order's transaction: this captured attempt paid for `order`."""
-    PaymentAttempt.objects.filter(pk=attempt.pk).update(order=order, updated_at=timezone.now())
-    attempt.order = order
+def mark_used(used: list[tuple[PaymentAttempt, Order]]) -> None:
+    """In the orders' transaction: each captured attempt paid for its order (one statement)."""
+    if not used:
+        return
+    PaymentAttempt.objects.filter(pk__in=[attempt.pk for attempt, _order in used]).update(
+        order=Case(*(When(pk=attempt.pk, then=Value(order.pk)) for attempt, order in used)),
+        updated_at=timezone.now(),
+    )
+    for attempt, order in used:
+        attempt.order = order
 
 
 def refund(attempt: PaymentAttempt, *, reason: str) -> bool:

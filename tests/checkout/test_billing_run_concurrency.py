@@ -1,6 +1,7 @@
-"""The billing run renews accounts a few at a time in one process (issue 22): a gateway's
-latency does not set its pace, an account's subscriptions still go one after the other (one
-credit balance), and what it writes is what the one-at-a-time run writes."""
+"""The billing run renews accounts in batches, a few batches at a time in one process, their
+charges a few at a time once the gateway is slow (issue 22): a gateway's latency does not set
+its pace, an account's subscriptions still go one after the other (one credit balance), and
+what it writes is what the one-renewal-at-a-time run writes."""
 
 import threading
 from datetime import date
@@ -76,10 +77,9 @@ def outcome(subscriptions):
     return rows
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a shared database")
-def test_accounts_at_once_write_what_one_at_a_time_writes(settings, monkeypatch):
-    settings.SANDBOX_GATEWAY_DELAY = 0.05
+@pytest.fixture
+def charges_at_once(monkeypatch):
+    """The most charges the sandbox processor was making at the same moment (a list of one)."""
     real, lock = processor.charge, threading.Lock()
     now, most = [0], [0]
 
@@ -94,16 +94,30 @@ def test_accounts_at_once_write_what_one_at_a_time_writes(settings, monkeypatch)
                 now[0] -= 1
 
     monkeypatch.setattr(processor, "charge", counted)
+    return most
 
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a shared database")
+def test_accounts_at_once_write_what_one_at_a_time_writes(settings, charges_at_once):
+    settings.SANDBOX_GATEWAY_DELAY = 0.05
+    most = charges_at_once
+
+    # One renewal at a time: no batch, one charge after the other.
     settings.BILLING_RUN_CONCURRENCY = 1
+    settings.BILLING_RUN_CHUNK = 1
+    settings.PAYMENT_CHARGES_AT_ONCE = 1
     subscriptions = make_accounts()
     report = run_billing(today=TODAY, batch_size=50)
     one_at_a_time = outcome(subscriptions)
     assert most[0] == 1
     assert report.renewals.subscriptions == 16
 
-    most[0] = 0  # then the same accounts again (new ones), eight at a time
-    settings.BILLING_RUN_CONCURRENCY = 8
+    most[0] = 0  # then the same accounts again (new ones): in batches, charges several at once
+    settings.BILLING_RUN_CONCURRENCY = 2
+    settings.BILLING_RUN_CHUNK = 25
+    settings.PAYMENT_CHARGES_AT_ONCE = 4
+    settings.PAYMENT_SLOW_CHARGE_SECONDS = 0.01  # the sandbox's 0.05 s is slow
     subscriptions = make_accounts()
     report = run_billing(today=TODAY, batch_size=50)
     assert most[0] > 1  # charges were made at the same time
@@ -128,6 +142,23 @@ def test_accounts_at_once_write_what_one_at_a_time_writes(settings, monkeypatch)
         if int(key.split("-")[1]) in mine
     ]
     assert len(keys) == len(set(keys)) == 29  # 30 renewals, one paid by the credit alone
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="threads need a shared database")
+@pytest.mark.parametrize(("delay", "most_at_once"), [(0, 1), (0.05, 4)])
+def test_a_batchs_charges_go_several_at_once_only_once_the_gateway_is_slow(
+    settings, charges_at_once, delay, most_at_once
+):
+    settings.SANDBOX_GATEWAY_DELAY = delay
+    settings.PAYMENT_SLOW_CHARGE_SECONDS = 0.03
+    settings.PAYMENT_CHARGES_AT_ONCE = 4
+    settings.BILLING_RUN_CONCURRENCY = 1  # one batch of all eight accounts' first renewals
+    most = charges_at_once
+    make_accounts()
+    report = run_billing(today=TODAY, batch_size=50)
+    assert report.renewals.counts == {"paid": 28, "declined": 2}
+    assert most[0] == most_at_once
 
 
 class TestConcurrently:

@@ -228,7 +228,8 @@ def test_seat_assignment_place_order_and_a_renewal_of_one_account_at_once():
     check), PostgreSQL reported `deadlock detected`. Now every writer takes the account first
     (billing_center.locks): assigning and unassigning seats, placing seat changes and renewing,
     all on one account at the same moments, each succeeds."""
-    from checkout.billing_run.renewals import renew_once
+    from checkout.billing_run.renewals import RenewalPayment
+    from checkout.payments.money_path import take_payment
     from subscriptions.services import assign_seat, unassign_seat
 
     plan = plan_with_prices(monthly="12.00", annual="120.00", max_seats=1000)
@@ -284,7 +285,12 @@ def test_seat_assignment_place_order_and_a_renewal_of_one_account_at_once():
         _place(cart, card)
 
     def renew(round_number):
-        renew_once(subscription_id=renewing.pk, account_id=account.pk, today=TODAY)
+        # One period a round (the run would catch up every period at once).
+        take_payment(
+            RenewalPayment(
+                subscription_id=renewing.pk, account_id=account.pk, today=TODAY, period_start=None
+            )
+        )
 
     threads = [
         threading.Thread(target=run, args=(work,))
