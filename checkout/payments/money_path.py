@@ -164,7 +164,7 @@ def take_payment(flow: PaymentFlow):
 def take_payments(flows: list[PaymentFlow]) -> list:
     """Run flows of one kind through the money path together (the billing run's renewals, one
     per account): each step's locks, reads and writes for all of them in one transaction, the
-    charges one by one between the two. The results, in the order of `flows`.
+    charges between the two (`_charge_all`). The results, in the order of `flows`.
 
     A batch is what its flows would do one after the other when nothing goes wrong; if any of
     them raises in a step, that step's transaction is rolled back whole and each flow takes the
