@@ -3,19 +3,25 @@
 once; when anything goes wrong in a step, that step is taken again one renewal at a time, so the
 outcome is the one a renewal alone would have had."""
 
-from datetime import date
+import logging
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from moneyed import Money
 
 from catalog.models import BillingCycle
 from checkout.billing_run import renewals
 from checkout.billing_run.renewals import Outcome, RenewalPayment, renew_together
+from checkout.billing_run.run import run_billing
 from checkout.models import AttemptStatus, Invoice, Order, PaymentAttempt
 from checkout.payments import money_path
+from checkout.payments.reconciliation import reconcile_payments
+from checkout.sandbox_gateway.models import SandboxCharge
 from subscriptions.ledger import move_credit
 from subscriptions.models import CreditEntry, CreditKind, Role, Subscription
 from tests.factories import (
@@ -131,8 +137,9 @@ def test_a_renewal_whose_price_changed_after_its_charge_is_given_back_and_the_ot
 
 
 def test_an_error_in_a_batchs_write_rolls_it_back_and_each_renewal_is_written_alone(
-    monkeypatch,
+    monkeypatch, caplog
 ):
+    caplog.set_level(logging.INFO, logger="checkout.payments.money_path")
     subscriptions = [due_subscription() for _ in range(3)]
     failing = subscriptions[2]
     real_after = RenewalPayment._after
@@ -149,6 +156,7 @@ def test_an_error_in_a_batchs_write_rolls_it_back_and_each_renewal_is_written_al
     outcomes = renew_together(due(subscriptions), today=TODAY)
 
     assert failures == [failing.pk]
+    assert "A batch of 3 payments completes one at a time" in caplog.text
     assert outcomes == [Outcome.PAID] * 3
     assert all(renewed_once(subscription) for subscription in subscriptions)
     # Each charge paid its own order, once; nothing given back, no invoice number skipped.
@@ -244,3 +252,65 @@ def test_pieces_hold_one_subscription_per_account_and_give_every_worker_one(sett
     settings.BILLING_RUN_CONCURRENCY = 1
     settings.BILLING_RUN_CHUNK = 6
     assert [len(chunk) for chunk in renewals._chunks(list(accounts), accounts)] == [6, 4] * 4
+
+
+class TestGatewayFaultsDuringABatch:
+    """The billing run's fault drills, with a batch of several accounts."""
+
+    def test_unknown_outcomes_are_pending_then_completed_by_the_reconciliation(self, settings):
+        settings.PAYMENT_IN_FLIGHT_SECONDS = 0
+        settings.SANDBOX_GATEWAY_FAULTS = ["timeout_after_capture", "lookup_unavailable"]
+        subscriptions = [due_subscription() for _ in range(3)]
+        assert renew_together(due(subscriptions), today=TODAY) == [Outcome.PENDING] * 3
+        assert not Order.objects.exists()
+
+        settings.SANDBOX_GATEWAY_FAULTS = []
+        reconcile_payments()
+        assert all(renewed_once(subscription) for subscription in subscriptions)
+        assert SandboxCharge.objects.count() == 3
+        assert renew_together(due(subscriptions), today=TODAY) == []  # nothing due any more
+
+    def test_a_failure_before_capture_renews_nothing_and_the_next_run_does(self, settings):
+        settings.SANDBOX_GATEWAY_FAULTS = ["fail_before_capture"]
+        subscriptions = [due_subscription() for _ in range(3)]
+        assert renew_together(due(subscriptions), today=TODAY) == [Outcome.GATEWAY_FAILED] * 3
+        assert not Order.objects.exists()
+
+        settings.SANDBOX_GATEWAY_FAULTS = []
+        assert renew_together(due(subscriptions), today=TODAY) == [Outcome.PAID] * 3
+        assert all(renewed_once(subscription) for subscription in subscriptions)
+        assert SandboxCharge.objects.filter(succeeded=True).count() == 3
+
+    def test_a_run_killed_after_its_first_charge_is_finished_by_the_next_once(
+        self, monkeypatch, settings, caplog
+    ):
+        settings.BILLING_RUN_CONCURRENCY = 1  # the next run takes the three in one batch
+        caplog.set_level(logging.INFO, logger="checkout.payments.money_path")
+        subscriptions = [due_subscription() for _ in range(3)]
+        real_pay = money_path.attempts.pay
+        charged = []
+
+        def pay(attempt):
+            if charged:
+                raise KeyboardInterrupt  # the process is killed during the batch's charges
+            charged.append(attempt.pk)
+            return real_pay(attempt)
+
+        monkeypatch.setattr(money_path.attempts, "pay", pay)
+        with pytest.raises(KeyboardInterrupt):
+            renew_together(due(subscriptions), today=TODAY)
+        monkeypatch.undo()
+        statuses = PaymentAttempt.objects.order_by("subscription").values_list("status", flat=True)
+        assert list(statuses) == [AttemptStatus.CAPTURED] + [AttemptStatus.PENDING] * 2
+        assert not Order.objects.exists()
+
+        # The next run, once the killed run's attempts are no longer in its hands: the capture
+        # is used, the two attempts never charged are looked up, then charged once.
+        later = timezone.now() + timedelta(minutes=5)
+        with time_machine.travel(later, tick=False):
+            report = run_billing(today=TODAY)
+        assert report.renewals.counts == {"paid": 3}
+        assert "one at a time" not in caplog.text  # as a batch
+        assert all(renewed_once(subscription) for subscription in subscriptions)
+        assert SandboxCharge.objects.count() == 3
+        assert not PaymentAttempt.objects.exclude(status=AttemptStatus.CAPTURED).exists()
