@@ -134,7 +134,7 @@ def _chunks(pks: list[int], accounts: dict[int, int]) -> list[list[tuple[int, in
     chunks = []
     workers = max(1, settings.BILLING_RUN_CONCURRENCY)
     for due in rounds:
-        size = min(settings.BILLING_RUN_CHUNK, -(-len(due) // workers))
+        size = max(1, min(settings.BILLING_RUN_CHUNK, -(-len(due) // workers)))
         chunks.extend(due[start : start + size] for start in range(0, len(due), size))
     return chunks
 

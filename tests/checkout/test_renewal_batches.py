@@ -252,6 +252,8 @@ def test_pieces_hold_one_subscription_per_account_and_give_every_worker_one(sett
     settings.BILLING_RUN_CONCURRENCY = 1
     settings.BILLING_RUN_CHUNK = 6
     assert [len(chunk) for chunk in renewals._chunks(list(accounts), accounts)] == [6, 4] * 4
+    settings.BILLING_RUN_CHUNK = 0  # a setting that asks for none: one renewal at a time
+    assert {len(chunk) for chunk in renewals._chunks(list(accounts), accounts)} == {1}
 
 
 class TestGatewayFaultsDuringABatch:
