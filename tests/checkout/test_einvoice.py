@@ -403,3 +403,33 @@ def test_documents_issued_before_are_rendered_again_as_factur_x(account, billing
         name, _xml = get_facturx_xml_from_pdf(BytesIO(stored.read()))
     assert name == "factur-x.xml"
     assert not default_storage.exists(old)
+
+
+def test_renewals_written_in_one_batch_each_pass_for_their_own_country(settings, caplog):
+    """The billing run writes a batch of renewals together (issue 22), VAT rates read once a
+    country: a French, a German reverse-charge and an American customer's invoices each carry
+    their own VAT and pass the rules."""
+    settings.BILLING_RUN_CONCURRENCY = 1  # the three in one batch
+    caplog.set_level("INFO", logger="checkout.payments.money_path")
+    accounts = [
+        AccountFactory(country="FR"),
+        AccountFactory(country="DE", vat_number="DE136695976", city="Berlin"),
+        AccountFactory(country="US", currency="USD", city="Springfield", region="OR"),
+    ]
+    for account in accounts:
+        card_of(account)
+        SubscriptionFactory(
+            account=account,
+            plan=plan(account.currency),
+            cycle=BillingCycle.MONTHLY,
+            seat_count=2,
+            unit_price=Money("10.00", account.currency),
+            current_period_start=date(2026, 11, 3),
+        )
+    assert run_billing(today=date(2026, 12, 3)).renewals.counts == {"paid": 3}
+    assert "one at a time" not in caplog.text
+    codes = []
+    for account in accounts:
+        xml = check(Invoice.objects.get(account=account))
+        codes.append(text(xml, ".//ram:ApplicableTradeTax/ram:CategoryCode")[-1])
+    assert codes == ["S", "AE", "O"]
