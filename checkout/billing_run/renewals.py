@@ -103,13 +103,15 @@ def renew_due_subscriptions(
     )
     for pks in batches:
         accounts = dict(Subscription.objects.filter(pk__in=pks).values_list("pk", "account_id"))
-        for outcomes in concurrently(
-            lambda due: renew_together(due, today=today),
-            _chunks(pks, accounts),
-            workers=settings.BILLING_RUN_CONCURRENCY,
-        ):
-            for outcome in outcomes:
-                report.add(outcome)
+        # Round after round: an account's second subscription waits for its first.
+        for pieces in _rounds(pks, accounts):
+            for outcomes in concurrently(
+                lambda due: renew_together(due, today=today),
+                pieces,
+                workers=settings.BILLING_RUN_CONCURRENCY,
+            ):
+                for outcome in outcomes:
+                    report.add(outcome)
         report.subscriptions += len(pks)
         if on_progress is not None:
             on_progress(report)
@@ -117,11 +119,12 @@ def renew_due_subscriptions(
     return report
 
 
-def _chunks(pks: list[int], accounts: dict[int, int]) -> list[list[tuple[int, int]]]:
-    """A claimed batch as batches of the money path (`renew_together`), taken a few at a time:
-    one subscription per account in each (one credit balance, one card), an account's second
-    subscription in a later round than its first (its renewal sees the credit the first used),
-    and each round cut so that every worker has a piece, of BILLING_RUN_CHUNK at most."""
+def _rounds(pks: list[int], accounts: dict[int, int]) -> list[list[list[tuple[int, int]]]]:
+    """A claimed batch as rounds of batches of the money path (`renew_together`): one
+    subscription per account in a round (one credit balance, one card), so an account's second
+    subscription is renewed in a round after its first (and sees the credit the first used);
+    each round cut into pieces so that every worker has one, of BILLING_RUN_CHUNK at most, taken
+    a few at a time."""
     rounds: list[list[tuple[int, int]]] = []
     seen: dict[int, int] = {}
     for pk in pks:
@@ -131,12 +134,12 @@ def _chunks(pks: list[int], accounts: dict[int, int]) -> list[list[tuple[int, in
         if turn == len(rounds):
             rounds.append([])
         rounds[turn].append((pk, account_id))
-    chunks = []
     workers = max(1, settings.BILLING_RUN_CONCURRENCY)
+    pieces = []
     for due in rounds:
         size = max(1, min(settings.BILLING_RUN_CHUNK, -(-len(due) // workers)))
-        chunks.extend(due[start : start + size] for start in range(0, len(due), size))
-    return chunks
+        pieces.append([due[start : start + size] for start in range(0, len(due), size)])
+    return pieces
 
 
 def renew(*, subscription_id: int, today: date, account_id: int | None = None) -> list[str]:

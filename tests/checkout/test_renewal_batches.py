@@ -221,15 +221,20 @@ def test_an_accounts_subscriptions_are_renewed_in_turn_with_its_credit_used_once
     move_credit(account=account, amount=eur("30.00"), kind=CreditKind.OTHER, description="Gift")
     other = due_subscription()
 
-    chunks = renewals._chunks(
+    rounds = renewals._rounds(
         [first.pk, second.pk, other.pk],
         {first.pk: account.pk, second.pk: account.pk, other.pk: other.account_id},
     )
-    assert [[pk for pk, _account in chunk] for chunk in chunks] == [
-        [first.pk, other.pk],
-        [second.pk],
+    assert [[[pk for pk, _account in piece] for piece in pieces] for pieces in rounds] == [
+        [[first.pk, other.pk]],
+        [[second.pk]],
     ]
-    outcomes = [outcome for chunk in chunks for outcome in renew_together(chunk, today=TODAY)]
+    outcomes = [
+        outcome
+        for pieces in rounds
+        for piece in pieces
+        for outcome in renew_together(piece, today=TODAY)
+    ]
 
     assert outcomes == [Outcome.PAID] * 3
     account.refresh_from_db()
@@ -244,16 +249,22 @@ def test_pieces_hold_one_subscription_per_account_and_give_every_worker_one(sett
     settings.BILLING_RUN_CONCURRENCY = 4
     settings.BILLING_RUN_CHUNK = 25
     accounts = {pk: 100 + pk % 10 for pk in range(1, 41)}  # 10 accounts, 4 subscriptions each
-    chunks = renewals._chunks(list(accounts), accounts)
-    for chunk in chunks:
-        assert len({account for _pk, account in chunk}) == len(chunk)
-    assert sorted(pk for chunk in chunks for pk, _account in chunk) == list(range(1, 41))
-    assert [len(chunk) for chunk in chunks] == [3, 3, 3, 1] * 4
+
+    def sizes():
+        return [[len(piece) for piece in pieces] for pieces in renewals._rounds(pks, accounts)]
+
+    pks = list(accounts)
+    rounds = renewals._rounds(pks, accounts)
+    for pieces in rounds:  # a round holds one subscription of each account
+        round_accounts = [account for piece in pieces for _pk, account in piece]
+        assert sorted(round_accounts) == list(range(100, 110))
+    assert sorted(pk for pieces in rounds for piece in pieces for pk, _a in piece) == pks
+    assert sizes() == [[3, 3, 3, 1]] * 4
     settings.BILLING_RUN_CONCURRENCY = 1
     settings.BILLING_RUN_CHUNK = 6
-    assert [len(chunk) for chunk in renewals._chunks(list(accounts), accounts)] == [6, 4] * 4
+    assert sizes() == [[6, 4]] * 4
     settings.BILLING_RUN_CHUNK = 0  # a setting that asks for none: one renewal at a time
-    assert {len(chunk) for chunk in renewals._chunks(list(accounts), accounts)} == {1}
+    assert sizes() == [[1] * 10] * 4
 
 
 class TestGatewayFaultsDuringABatch:
@@ -316,3 +327,24 @@ class TestGatewayFaultsDuringABatch:
         assert all(renewed_once(subscription) for subscription in subscriptions)
         assert SandboxCharge.objects.count() == 3
         assert not PaymentAttempt.objects.exclude(status=AttemptStatus.CAPTURED).exists()
+
+
+def test_a_run_waits_for_a_round_before_the_next_starts(monkeypatch, settings):
+    """The pieces of one round go to the workers together; the next round's only once they are
+    all done, so an account's second subscription is never renewed beside its first."""
+    settings.BILLING_RUN_CONCURRENCY = 4
+    first = due_subscription()
+    second = due_subscription(account=first.account)
+    other = due_subscription()
+    handed = []
+    real = renewals.concurrently
+
+    def concurrently(work, pieces, *, workers):
+        handed.append(sorted(pk for piece in pieces for pk, _account in piece))
+        return real(work, pieces, workers=workers)
+
+    monkeypatch.setattr(renewals, "concurrently", concurrently)
+    report = run_billing(today=TODAY)
+
+    assert report.renewals.counts == {"paid": 3}
+    assert handed == [sorted([first.pk, other.pk]), [second.pk]]
