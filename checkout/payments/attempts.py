@@ -105,7 +105,7 @@ def open_attempts(requests: list[AttemptRequest]) -> list[PaymentAttempt]:
     the earlier ones. Raises PaymentPending when an earlier attempt for another amount is still
     pending (settle it first: another amount cannot share its idempotency key)."""
     earlier = locks.lock_payment_attempts(references=[request.reference for request in requests])
-    found: list[PaymentAttempt | None] = []
+    found: list[PaymentAttempt] = []
     new: list[PaymentAttempt] = []
     for request in requests:
         attempt = _still_open(earlier[request.reference], request.amount)
